@@ -1,0 +1,145 @@
+// Every rejection is a class that carries its own HTTP status, RFC 6750 §3 challenge and a
+// stable `code` callers can switch on, so adapters (Express or other) need no `if` ladder.
+
+/** Stable codes: part of the public API, never renamed. */
+export type BearerErrorCode =
+  | 'ERR_BEARER_MISSING'
+  | 'ERR_BEARER_INVALID_REQUEST'
+  | 'ERR_BEARER_MULTIPLE_METHODS'
+  | 'ERR_BEARER_QUERY_REFUSED'
+  | 'ERR_TOKEN_TOO_LARGE'
+  | 'ERR_TOKEN_MALFORMED'
+  | 'ERR_TOKEN_ALG_NOT_ALLOWED'
+  | 'ERR_TOKEN_TYP'
+  | 'ERR_TOKEN_UNTRUSTED_KEY_HEADER'
+  | 'ERR_TOKEN_CRIT'
+  | 'ERR_TOKEN_KID_UNKNOWN'
+  | 'ERR_TOKEN_SIGNATURE'
+  | 'ERR_TOKEN_EXPIRED'
+  | 'ERR_TOKEN_NOT_YET_VALID'
+  | 'ERR_TOKEN_IAT'
+  | 'ERR_TOKEN_ISSUER'
+  | 'ERR_TOKEN_AUDIENCE'
+  | 'ERR_TOKEN_CLAIM_MISSING'
+  | 'ERR_TOKEN_CLAIM_INVALID'
+  | 'ERR_INSUFFICIENT_SCOPE'
+  | 'ERR_JWKS_UNAVAILABLE';
+
+export type ErrorBody = { error: string; error_description: string };
+
+const quote = (value: string): string => value.replace(/["\\]/g, '');
+
+/** RFC 6750 §3: `Bearer realm="api", error="...", error_description="..."`. */
+function challenge(realm: string, params: Record<string, string | undefined>): string {
+  const parts = [`realm="${quote(realm)}"`];
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== undefined) parts.push(`${name}="${quote(value)}"`);
+  }
+  return `Bearer ${parts.join(', ')}`;
+}
+
+export abstract class BearerError extends Error {
+  abstract readonly status: number;
+  /** RFC 6750 error code; undefined when the challenge must carry none (no credentials). */
+  abstract readonly error: string | undefined;
+  readonly code: BearerErrorCode;
+  readonly description: string;
+
+  constructor(code: BearerErrorCode, description: string, options?: { cause?: unknown }) {
+    super(description, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.description = description;
+  }
+
+  /** Response headers for this rejection. */
+  headers(realm = 'api'): Record<string, string> {
+    return {
+      'WWW-Authenticate': challenge(realm, { error: this.error, error_description: this.description }),
+    };
+  }
+
+  body(): ErrorBody {
+    return { error: this.error ?? 'unauthorized', error_description: this.description };
+  }
+}
+
+/** RFC 6750 §3.1: the request carries no bearer credentials at all: 401, no error code. */
+export class MissingCredentialsError extends BearerError {
+  readonly status = 401;
+  readonly error = undefined;
+  constructor(description = 'An Authorization header with a Bearer access token is required.') {
+    super('ERR_BEARER_MISSING', description);
+  }
+  override headers(realm = 'api'): Record<string, string> {
+    return { 'WWW-Authenticate': challenge(realm, {}) };
+  }
+}
+
+/** RFC 6750 §3.1 invalid_request: malformed request, more than one method, token in the query. */
+export class InvalidRequestError extends BearerError {
+  readonly status = 400;
+  readonly error = 'invalid_request';
+  constructor(
+    description: string,
+    code: BearerErrorCode = 'ERR_BEARER_INVALID_REQUEST',
+    options?: { cause?: unknown },
+  ) {
+    super(code, description, options);
+  }
+}
+
+/** RFC 6750 §3.1 invalid_token: expired, revoked, malformed, forged, or meant for someone else. */
+export class InvalidTokenError extends BearerError {
+  readonly status = 401;
+  readonly error = 'invalid_token';
+  constructor(
+    description: string,
+    code: BearerErrorCode = 'ERR_TOKEN_MALFORMED',
+    options?: { cause?: unknown },
+  ) {
+    super(code, description, options);
+  }
+}
+
+/** RFC 6750 §3.1 insufficient_scope: a genuine token without what the route needs. */
+export class InsufficientScopeError extends BearerError {
+  readonly status = 403;
+  readonly error = 'insufficient_scope';
+  readonly scopes: readonly string[];
+  constructor(scopes: readonly string[], description?: string) {
+    super(
+      'ERR_INSUFFICIENT_SCOPE',
+      description ?? `The access token lacks the required scope: ${scopes.join(' ') || '(claim check)'}.`,
+    );
+    this.scopes = scopes;
+  }
+  override headers(realm = 'api'): Record<string, string> {
+    return {
+      'WWW-Authenticate': challenge(realm, {
+        error: this.error,
+        error_description: this.description,
+        scope: this.scopes.length > 0 ? this.scopes.join(' ') : undefined,
+      }),
+    };
+  }
+}
+
+/**
+ * The issuer's keys have never been loaded (discovery or JWKS unreachable at start): the
+ * token cannot be judged yet, which is the server's state, not the caller's fault: 503.
+ */
+export class KeySetUnavailableError extends BearerError {
+  readonly status = 503;
+  readonly error = 'temporarily_unavailable';
+  readonly retryAfterSeconds: number;
+  constructor(description: string, retryAfterSeconds = 5, options?: { cause?: unknown }) {
+    super('ERR_JWKS_UNAVAILABLE', description, options);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+  override headers(): Record<string, string> {
+    return { 'Retry-After': String(this.retryAfterSeconds) };
+  }
+}
+
+export const isBearerError = (value: unknown): value is BearerError => value instanceof BearerError;

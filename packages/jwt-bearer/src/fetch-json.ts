@@ -1,0 +1,40 @@
+// Every outbound fetch (discovery, JWKS) is bounded in time and size and never follows redirects.
+
+export type FetchLimits = { timeoutMs: number; maxBytes: number };
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/** https everywhere; plain http only for loopback hosts (the embedded dev issuer, tests). */
+export function assertFetchableUrl(value: string, what: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new TypeError(`${what} is not a URL: ${JSON.stringify(value)}`);
+  }
+  const loopback = LOOPBACK.has(url.hostname) || url.hostname.endsWith('.localhost');
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new TypeError(`${what} must use https (http is accepted for localhost only): ${value}`);
+  }
+  return url;
+}
+
+export async function fetchJson(url: string, { timeoutMs, maxBytes }: FetchLimits): Promise<unknown> {
+  const response = await fetch(url, {
+    headers: { accept: 'application/json' },
+    redirect: 'error',
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    throw new Error(`GET ${url} answered ${response.status}`);
+  }
+  const declared = Number(response.headers.get('content-length') ?? '0');
+  if (declared > maxBytes) {
+    await response.body?.cancel();
+    throw new Error(`GET ${url} answered ${declared} bytes, more than ${maxBytes}`);
+  }
+  const body = await response.arrayBuffer();
+  if (body.byteLength > maxBytes) throw new Error(`GET ${url} answered more than ${maxBytes} bytes`);
+  return JSON.parse(new TextDecoder().decode(body));
+}

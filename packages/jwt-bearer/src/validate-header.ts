@@ -1,0 +1,63 @@
+// JOSE header checks (RFC 8725 §3.1, §3.11; RFC 9068 §4), all before any key is looked up.
+import { InvalidTokenError } from './errors.ts';
+import type { TokenProfile } from './profiles.ts';
+
+/** Asymmetric JWS algorithms a verifier may allow; "none" and HMAC are never among them. */
+export const ASYMMETRIC_ALGORITHMS: readonly string[] = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+];
+
+// Headers that point at or embed key material: trusting them lets the token pick its own key.
+const KEY_HEADERS = ['jku', 'x5u', 'x5c', 'jwk'] as const;
+
+export function normalizeTyp(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
+}
+
+export function validateHeader(
+  header: Record<string, unknown>,
+  allowed: ReadonlySet<string>,
+  profile: TokenProfile,
+): void {
+  const { alg, typ, kid } = header;
+  if (typeof alg !== 'string' || !allowed.has(alg)) {
+    throw new InvalidTokenError(
+      `The token's alg ${JSON.stringify(alg ?? null)} is not allowed (allowed: ${[...allowed].join(', ')}).`,
+      'ERR_TOKEN_ALG_NOT_ALLOWED',
+    );
+  }
+  for (const name of KEY_HEADERS) {
+    if (name in header) {
+      throw new InvalidTokenError(
+        `The token's "${name}" header is refused: keys come only from the issuer's JWKS.`,
+        'ERR_TOKEN_UNTRUSTED_KEY_HEADER',
+      );
+    }
+  }
+  if ('crit' in header) {
+    throw new InvalidTokenError(
+      'The token has critical header extensions this API does not support.',
+      'ERR_TOKEN_CRIT',
+    );
+  }
+  if (typeof typ !== 'string' || !profile.typ.includes(normalizeTyp(typ))) {
+    throw new InvalidTokenError(
+      `The token's typ ${JSON.stringify(typ ?? null)} is not an access-token type (expected ${profile.typ.join(' or ')}).`,
+      'ERR_TOKEN_TYP',
+    );
+  }
+  if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > 256)) {
+    throw new InvalidTokenError('The token\'s "kid" header is not a usable key id.', 'ERR_TOKEN_MALFORMED');
+  }
+}

@@ -1,0 +1,54 @@
+// Results of successful verifications, so a repeated token costs a hash and a lookup instead of
+// a signature check. Keyed by SHA-256 of the token (the token itself is never kept), bounded,
+// never used past the token's exp, and emptied whenever the issuer's key set changes.
+import { createHash } from 'node:crypto';
+import type { JsonObject } from './decode-token.ts';
+
+export type CachedVerification = {
+  header: JsonObject;
+  payload: JsonObject;
+  expiresAtMs: number;
+  generation: number;
+};
+
+export class VerifiedTokenCache {
+  readonly #entries = new Map<string, CachedVerification>();
+  readonly #maxEntries: number;
+
+  constructor(maxEntries: number) {
+    if (!Number.isInteger(maxEntries) || maxEntries < 1)
+      throw new TypeError('maxEntries must be a positive integer');
+    this.#maxEntries = maxEntries;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  static keyOf(token: string): string {
+    return createHash('sha256').update(token).digest('base64url');
+  }
+
+  get(key: string, generation: number, nowMs: number): CachedVerification | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.generation !== generation || entry.expiresAtMs <= nowMs) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  set(key: string, entry: CachedVerification): void {
+    if (this.#entries.size >= this.#maxEntries) {
+      // Oldest insertion first (Map order): a bounded FIFO is enough, hits need no reordering.
+      const oldest = this.#entries.keys().next();
+      if (!oldest.done) this.#entries.delete(oldest.value);
+    }
+    this.#entries.set(key, entry);
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+}
