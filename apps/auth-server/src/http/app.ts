@@ -1,0 +1,84 @@
+// The HTTP surface: security headers, hosted pages and Auth0-shaped extras in Express, then oidc-provider.
+import { fileURLToPath } from 'node:url';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { createLocalJWKSet } from 'jose';
+import type Provider from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { LoginThrottle } from '../security/login-throttle.ts';
+import type { TenantStore } from '../store/tenant-store.ts';
+import { interactionRoutes } from './interactions.ts';
+import { userinfoRoute } from './userinfo.ts';
+
+export type AppDeps = {
+  issuer: string;
+  provider: () => Provider;
+  publicJwks: () => ReturnType<typeof createLocalJWKSet>;
+  store: TenantStore;
+  throttle: LoginThrottle;
+  csrfSecret: string;
+  signupEnabled: boolean;
+  production: boolean;
+  logger: Logger;
+};
+
+const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // Only behind a TLS-terminating proxy would X-Forwarded-* be trusted; locally, the socket address is the client.
+  app.set('trust proxy', false);
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          'default-src': ["'none'"],
+          'style-src': ["'self'"],
+          'script-src': ["'self'"],
+          'img-src': ["'self'"],
+          // Forms post to this server and, after sign-in, redirect to registered callbacks.
+          'form-action': ["'self'", 'http:', 'https:'],
+          'frame-ancestors': ["'none'"],
+          'base-uri': ["'none'"],
+        },
+      },
+      crossOriginResourcePolicy: { policy: 'cross-origin' },
+      hsts: deps.production,
+    }),
+  );
+
+  app.use('/assets', express.static(PUBLIC_DIR, { index: false, maxAge: '1h', fallthrough: false }));
+
+  app.get('/v2/logout', (req, res) => {
+    // Auth0's logout URL, mapped onto RP-initiated logout (OIDC RP-Initiated Logout 1.0).
+    const target = new URL('/oidc/logout', deps.issuer);
+    const clientId = typeof req.query.client_id === 'string' ? req.query.client_id : undefined;
+    const returnTo = typeof req.query.returnTo === 'string' ? req.query.returnTo : undefined;
+    if (clientId) target.searchParams.set('client_id', clientId);
+    if (returnTo) target.searchParams.set('post_logout_redirect_uri', returnTo);
+    res.redirect(303, target.pathname + target.search);
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.use(userinfoRoute({ issuer: deps.issuer, store: deps.store, jwks: deps.publicJwks }));
+  app.use(interactionRoutes(deps));
+
+  // Last: oidc-provider owns every remaining route and ends the response itself.
+  const handlers = new WeakMap<Provider, ReturnType<Provider['callback']>>();
+  app.use((req, res) => {
+    const provider = deps.provider();
+    let handler = handlers.get(provider);
+    if (!handler) {
+      handler = provider.callback();
+      handlers.set(provider, handler);
+    }
+    handler(req, res);
+  });
+  return app;
+}

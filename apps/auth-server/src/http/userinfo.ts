@@ -1,0 +1,82 @@
+// GET /userinfo for JWT access tokens: oidc-provider's own userinfo refuses any token that has an audience,
+// yet Auth0 SPAs call /userinfo with the API access token (guide §1). Opaque tokens go on to the provider.
+import { type Response, Router } from 'express';
+import { type createLocalJWKSet, type JWTPayload, jwtVerify } from 'jose';
+import type { TenantStore } from '../store/tenant-store.ts';
+
+export type UserinfoDeps = {
+  issuer: string;
+  store: TenantStore;
+  jwks: () => ReturnType<typeof createLocalJWKSet>;
+};
+
+const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+function bearerError(res: Response, status: number, error: string, description: string) {
+  res
+    .status(status)
+    .set('WWW-Authenticate', `Bearer realm="userinfo", error="${error}", error_description="${description}"`)
+    .json({ error, error_description: description });
+}
+
+export function userinfoRoute(deps: UserinfoDeps): Router {
+  const router = Router();
+
+  const cors = (origin: string | undefined, res: Response) => {
+    if (origin && deps.store.webOrigins().has(origin)) {
+      res.set('Access-Control-Allow-Origin', origin);
+      res.vary('Origin');
+      return true;
+    }
+    return false;
+  };
+
+  router.options('/userinfo', (req, res, next) => {
+    if (!cors(req.get('origin'), res)) return next();
+    res.set('Access-Control-Allow-Methods', 'GET');
+    res.set('Access-Control-Allow-Headers', 'Authorization');
+    res.set('Access-Control-Max-Age', '600');
+    res.status(204).end();
+  });
+
+  router.get('/userinfo', async (req, res, next) => {
+    const token = BEARER.exec(req.get('authorization') ?? '')?.[1];
+    if (!token || !JWT_SHAPE.test(token)) return next();
+    cors(req.get('origin'), res);
+    res.set('Cache-Control', 'no-store');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, deps.jwks(), {
+        issuer: deps.issuer,
+        typ: 'at+jwt',
+        algorithms: ['RS256'],
+      }));
+    } catch {
+      bearerError(res, 401, 'invalid_token', 'the access token is invalid or expired');
+      return;
+    }
+    const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    if (!aud.some((a) => typeof a === 'string' && deps.store.getApi(a))) {
+      bearerError(res, 401, 'invalid_token', 'the access token is not for an API of this issuer');
+      return;
+    }
+    const scopes = new Set(typeof payload.scope === 'string' ? payload.scope.split(' ') : []);
+    if (!scopes.has('openid')) {
+      bearerError(res, 403, 'insufficient_scope', 'the access token was not granted the openid scope');
+      return;
+    }
+    const user = typeof payload.sub === 'string' ? deps.store.findUserById(payload.sub) : undefined;
+    if (!user) {
+      bearerError(res, 401, 'invalid_token', 'the user no longer exists');
+      return;
+    }
+    res.json({
+      sub: user.id,
+      ...(scopes.has('profile') ? { name: user.name, nickname: user.email.split('@')[0] } : {}),
+      ...(scopes.has('email') ? { email: user.email, email_verified: false } : {}),
+    });
+  });
+
+  return router;
+}

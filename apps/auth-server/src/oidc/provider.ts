@@ -1,0 +1,287 @@
+// oidc-provider configured as an Auth0-style tenant. Configuration is data; tenant policy lives in the hooks.
+
+import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.ts';
+import { logoutPage, messagePage } from '../http/views.ts';
+import { type KeyFile, providerJwks } from '../keys/key-store.ts';
+import { createAdapterFactory } from '../store/oidc-adapter.ts';
+import type { TenantStore } from '../store/tenant-store.ts';
+import { OIDC_SCOPES } from '../tenant/tenant-schema.ts';
+import { allowedScopes, type Subject } from './rbac-policy.ts';
+import { fromResource, toResource } from './resources.ts';
+
+export const ROUTES = {
+  authorization: '/authorize',
+  token: '/oauth/token',
+  userinfo: '/userinfo',
+  jwks: '/.well-known/jwks.json',
+  revocation: '/oauth/revoke',
+  introspection: '/oauth/introspect',
+  end_session: '/oidc/logout',
+  pushed_authorization_request: '/oauth/par',
+} as const;
+
+type ClientMeta = Record<string, unknown>;
+const meta = (client: { metadata(): ClientMeta } | undefined): ClientMeta => client?.metadata() ?? {};
+const num = (v: unknown, fallback: number) => (typeof v === 'number' ? v : fallback);
+
+export function createProvider(opts: {
+  config: Config;
+  store: TenantStore;
+  keys: KeyFile;
+  logger: Logger;
+}): Provider {
+  const { config, store, keys, logger } = opts;
+
+  const findClient = (id: string) => {
+    const record = store.getClient(id);
+    if (!record) return undefined;
+    const secret = record.secretEnv ? config.secrets[record.secretEnv] : record.secret;
+    if (record.secretEnv && !secret) {
+      logger.error({ clientId: id, env: record.secretEnv }, 'client secret environment variable is not set');
+      return undefined;
+    }
+    return secret ? { ...record.metadata, client_secret: secret } : record.metadata;
+  };
+  const reuseInterval = (clientId: string) =>
+    num(store.getClient(clientId)?.metadata.refresh_token_reuse_interval, 0);
+
+  const configuration: Configuration = {
+    adapter: createAdapterFactory(store.db, { findClient, reuseInterval }),
+    clients: [],
+    jwks: providerJwks(keys) as Configuration['jwks'],
+    cookies: { keys: keys.cookieKeys, long: { signed: true }, short: { signed: true } },
+    routes: ROUTES,
+    responseTypes: ['code'],
+    scopes: [...OIDC_SCOPES],
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'nickname', 'updated_at'],
+      email: ['email', 'email_verified'],
+    },
+    extraClientMetadata: {
+      properties: [
+        'web_origins',
+        'first_party',
+        'app_type',
+        'refresh_token_rotation',
+        'refresh_token_reuse_interval',
+        'refresh_token_absolute_lifetime',
+        'refresh_token_idle_lifetime',
+      ],
+    },
+    extraParams: {
+      audience: null,
+      // oidc-provider drops offline_access without prompt=consent (OIDC Core §11); Auth0 SPAs never send that prompt,
+      // so it is put back for clients allowed to refresh (guide §3). Validators run after the scope check.
+      scope(ctx, value, client) {
+        const raw =
+          (ctx.method === 'POST'
+            ? (ctx.oidc.body?.scope as string | undefined)
+            : (ctx.query.scope as string | undefined)) ?? '';
+        const asked = raw.split(' ').includes('offline_access');
+        if (
+          asked &&
+          client.grantTypeAllowed('refresh_token') &&
+          value &&
+          !value.split(' ').includes('offline_access')
+        ) {
+          ctx.oidc.params!.scope = `${value} offline_access`;
+        }
+      },
+    },
+    async findAccount(_ctx, id) {
+      const user = store.findUserById(id);
+      if (!user) return undefined;
+      return {
+        accountId: user.id,
+        async claims() {
+          return {
+            sub: user.id,
+            name: user.name,
+            nickname: user.email.split('@')[0],
+            email: user.email,
+            email_verified: false,
+          };
+        },
+      };
+    },
+    clientBasedCORS(_ctx, origin, client) {
+      const origins = meta(client).web_origins;
+      return Array.isArray(origins) && origins.includes(origin);
+    },
+    async loadExistingGrant(ctx) {
+      const grantId =
+        ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId);
+      const existing = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
+      if (!meta(ctx.oidc.client).first_party) return existing;
+      // First-party applications skip consent (Auth0): the grant covers what was asked; RBAC narrows at /token.
+      const grant =
+        existing ??
+        new ctx.oidc.provider.Grant({
+          accountId: ctx.oidc.session!.accountId!,
+          clientId: ctx.oidc.client!.clientId,
+        });
+      const oidcScope = ctx.oidc.requestParamOIDCScopes;
+      if (oidcScope.size > 0) grant.addOIDCScope([...oidcScope].join(' '));
+      for (const [indicator, rs] of Object.entries(ctx.oidc.resourceServers ?? {})) {
+        if (rs.scope) grant.addResourceScope(indicator, rs.scope);
+      }
+      await grant.save();
+      return grant;
+    },
+    async issueRefreshToken(_ctx, client, code) {
+      if (!client.grantTypeAllowed('refresh_token') || !code.scopes.has('offline_access')) return false;
+      const resource = 'resource' in code ? code.resource : undefined;
+      const indicators = typeof resource === 'string' ? [resource] : Array.isArray(resource) ? resource : [];
+      return indicators.every((r) => store.getApi(fromResource(r))?.allowOfflineAccess !== false);
+    },
+    rotateRefreshToken(ctx) {
+      return meta(ctx.oidc.client).refresh_token_rotation !== false;
+    },
+    async extraTokenClaims(_ctx, token) {
+      const aud = token.resourceServer?.audience;
+      const api = typeof aud === 'string' ? store.getApi(aud) : undefined;
+      if (!api) return undefined;
+      if (token.kind === 'ClientCredentials') {
+        const scope = token.scope ? token.scope.split(' ') : [];
+        return { gty: 'client-credentials', ...(api.permissionsInToken ? { permissions: scope } : {}) };
+      }
+      if (!api.permissionsInToken || !('accountId' in token) || typeof token.accountId !== 'string')
+        return undefined;
+      // Auth0 puts all of the user's permissions for the API, requested or not; always an array.
+      const permissions = api.rbac
+        ? store.userPermissions(token.accountId, api.identifier)
+        : (token.scope?.split(' ').filter(Boolean) ?? []);
+      return { permissions };
+    },
+    formats: {
+      customizers: {
+        async jwt(ctx, token, jwt) {
+          // Auth0 lists the granted OpenID scopes in the access token's scope too; /userinfo relies on `openid`.
+          const source = ctx?.oidc.entities.RefreshToken ?? ctx?.oidc.entities.AuthorizationCode;
+          const grant = ctx?.oidc.entities.Grant;
+          if (token.kind === 'AccessToken' && source && grant) {
+            const granted = new Set(grant.getOIDCScope().split(' '));
+            const oidc = (source.scope ?? '').split(' ').filter((s) => OIDC_SCOPES.has(s) && granted.has(s));
+            const api =
+              typeof jwt.payload.scope === 'string' ? jwt.payload.scope.split(' ').filter(Boolean) : [];
+            jwt.payload.scope = [...oidc, ...api].join(' ');
+          }
+          if ('clientId' in token) jwt.payload.azp = token.clientId;
+        },
+      },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: {
+        enabled: true,
+        // Only confidential clients may introspect (RFC 7662 §4: the caller must be authorized).
+        allowedPolicy: async (_ctx, client) => client.clientAuthMethod !== 'none',
+      },
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      userinfo: { enabled: true },
+      // The Messages API does not verify DPoP proofs, so sender-constrained tokens would be treated as bearers (guide §3).
+      dPoP: { enabled: false },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          const params = ctx.oidc.params ?? {};
+          const silent = Boolean(ctx.oidc.client && params.post_logout_redirect_uri);
+          ctx.type = 'html';
+          ctx.body = logoutPage({ form, silent, clientName: ctx.oidc.client?.clientName });
+        },
+        async postLogoutSuccessSource(ctx) {
+          ctx.type = 'html';
+          ctx.body = messagePage('Signed out', 'You are signed out. You can close this window.');
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        async defaultResource(ctx, _client, oneOf) {
+          if (oneOf) return oneOf;
+          const aud = ctx.oidc.params?.audience ?? ctx.oidc.body?.audience;
+          return typeof aud === 'string' && aud !== '' ? toResource(aud) : (undefined as unknown as string);
+        },
+        useGrantedResource: async () => true,
+        async getResourceServerInfo(ctx, resource, client) {
+          const api = store.getApi(fromResource(resource));
+          if (!api) throw new errors.InvalidTarget('unknown audience');
+          let subject: Subject = { kind: 'unknown' };
+          const clientCredentials =
+            ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials';
+          if (clientCredentials) {
+            subject = {
+              kind: 'client',
+              clientGrant: store.clientGrantScopes(client.clientId, api.identifier),
+            };
+          } else if (ctx.oidc.route === 'token' && ctx.oidc.entities.Account) {
+            subject = {
+              kind: 'user',
+              permissions: store.userPermissions(ctx.oidc.entities.Account.accountId, api.identifier),
+            };
+          }
+          const scopes = allowedScopes(api, subject);
+          if (!scopes) throw new errors.AccessDenied(`client is not authorized to access ${api.identifier}`);
+          // Auth0 issues every granted scope when a client_credentials request names none.
+          if (clientCredentials && ctx.oidc.params && !ctx.oidc.params.scope)
+            ctx.oidc.params.scope = scopes.join(' ');
+          return {
+            scope: scopes.join(' '),
+            audience: api.identifier,
+            accessTokenFormat: 'jwt',
+            accessTokenTTL: api.tokenLifetime,
+            jwt: { sign: { alg: 'RS256' } },
+          };
+        },
+      },
+    },
+    pkce: { required: () => true },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    ttl: {
+      AccessToken: 3600,
+      AuthorizationCode: 60,
+      ClientCredentials: 3600,
+      IdToken: 3600,
+      Interaction: 3600,
+      Session: 3 * 24 * 3600,
+      // A grant must outlive the refresh tokens issued under it, or refreshing fails with "grant is expired".
+      Grant: (ctx) => num(meta(ctx?.oidc?.client).refresh_token_absolute_lifetime, 14 * 24 * 3600),
+      RefreshToken(ctx, _token, client) {
+        const idle = num(meta(client).refresh_token_idle_lifetime, 14 * 24 * 3600);
+        const rotated = ctx?.oidc.entities.RotatedRefreshToken;
+        // Absolute lifetime across rotations; each rotation also gets at most the idle lifetime.
+        if (rotated) return Math.max(1, Math.min(rotated.remainingTTL, idle));
+        return Math.min(num(meta(client).refresh_token_absolute_lifetime, 14 * 24 * 3600), idle);
+      },
+    },
+    async renderError(ctx, out) {
+      ctx.type = 'html';
+      ctx.body = messagePage(
+        'Something went wrong',
+        'The request could not be completed. Return to the application and try again.',
+        `${out.error}: ${out.error_description ?? ''}`,
+      );
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.on('grant.error', (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string }) =>
+    logger.info(
+      { client: ctx.oidc.client?.clientId, err: err.message, detail: err.error_detail },
+      'grant refused',
+    ),
+  );
+  provider.on('grant.revoked', (_ctx: KoaContextWithOIDC, grantId: string) =>
+    logger.info({ grantId }, 'grant revoked'),
+  );
+  provider.on('server_error', (_ctx: KoaContextWithOIDC, err: Error) =>
+    logger.error({ err }, 'oidc server error'),
+  );
+  return provider;
+}

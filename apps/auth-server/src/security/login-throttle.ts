@@ -1,0 +1,84 @@
+// Slows password guessing without locking the real user out for good:
+// - account + address: 5 failures in 15 min lock that pair for 15 min (the user elsewhere is unaffected);
+// - address: 50 failures in 15 min lock the address for 15 min (one attacker trying many accounts);
+// - account, from any address: after 5 failures each attempt waits longer (up to 10 s), never a lock.
+// Counters live in SQLite so a restart does not reset them.
+import type { DatabaseSync } from 'node:sqlite';
+
+export type ThrottlePolicy = {
+  windowMs: number;
+  lockMs: number;
+  pairLimit: number;
+  addressLimit: number;
+  maxDelayMs: number;
+};
+export const DEFAULT_POLICY: ThrottlePolicy = {
+  windowMs: 15 * 60_000,
+  lockMs: 15 * 60_000,
+  pairLimit: 5,
+  addressLimit: 50,
+  maxDelayMs: 10_000,
+};
+
+export type ThrottleVerdict =
+  | { locked: false; delayMs: number }
+  | { locked: true; retryAfterSeconds: number };
+
+type Row = { failures: number; window_start: number; locked_until: number };
+
+export class LoginThrottle {
+  private readonly db: DatabaseSync;
+  private readonly policy: ThrottlePolicy;
+
+  constructor(db: DatabaseSync, policy: ThrottlePolicy = DEFAULT_POLICY) {
+    this.db = db;
+    this.policy = policy;
+  }
+
+  private read(key: string, now: number): Row {
+    const row = this.db
+      .prepare('SELECT failures, window_start, locked_until FROM login_failures WHERE key = ?')
+      .get(key) as Row | undefined;
+    if (!row || (now - row.window_start > this.policy.windowMs && row.locked_until <= now)) {
+      return { failures: 0, window_start: now, locked_until: 0 };
+    }
+    return row;
+  }
+
+  check(email: string, address: string, now = Date.now()): ThrottleVerdict {
+    const locks = [this.read(pairKey(email, address), now), this.read(`ip:${address}`, now)]
+      .map((r) => r.locked_until)
+      .filter((until) => until > now);
+    if (locks.length > 0)
+      return { locked: true, retryAfterSeconds: Math.ceil((Math.max(...locks) - now) / 1000) };
+    const accountFailures = this.read(`acct:${email.toLowerCase()}`, now).failures;
+    const over = accountFailures - this.policy.pairLimit;
+    return { locked: false, delayMs: over > 0 ? Math.min(250 * 2 ** (over - 1), this.policy.maxDelayMs) : 0 };
+  }
+
+  recordFailure(email: string, address: string, now = Date.now()): void {
+    this.bump(pairKey(email, address), this.policy.pairLimit, now);
+    this.bump(`ip:${address}`, this.policy.addressLimit, now);
+    this.bump(`acct:${email.toLowerCase()}`, Number.POSITIVE_INFINITY, now);
+  }
+
+  recordSuccess(email: string, address: string): void {
+    this.db
+      .prepare('DELETE FROM login_failures WHERE key IN (?, ?)')
+      .run(pairKey(email, address), `acct:${email.toLowerCase()}`);
+  }
+
+  private bump(key: string, limit: number, now: number): void {
+    const row = this.read(key, now);
+    const failures = row.failures + 1;
+    const lockedUntil = failures >= limit ? now + this.policy.lockMs : row.locked_until;
+    this.db
+      .prepare(
+        `INSERT INTO login_failures (key, failures, window_start, locked_until) VALUES (?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start, locked_until = excluded.locked_until`,
+      )
+      .run(key, failures >= limit ? 0 : failures, failures >= limit ? now : row.window_start, lockedUntil);
+  }
+}
+
+const pairKey = (email: string, address: string) => `pair:${email.toLowerCase()}|${address}`;

@@ -1,0 +1,95 @@
+// Wires configuration, tenant, storage, keys and HTTP together; used by main.ts, the tests and the bench.
+import { type FSWatcher, unwatchFile, watchFile } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLocalJWKSet, type JWK } from 'jose';
+import type Provider from 'oidc-provider';
+import pino, { type Logger } from 'pino';
+import type { Config } from './config/config.ts';
+import { createApp } from './http/app.ts';
+import { type KeyFile, keyFilePath, loadOrCreateKeys, readKeys } from './keys/key-store.ts';
+import { createProvider } from './oidc/provider.ts';
+import { LoginThrottle } from './security/login-throttle.ts';
+import { openDatabase } from './store/database.ts';
+import { startExpirySweeper } from './store/oidc-adapter.ts';
+import { TenantStore } from './store/tenant-store.ts';
+import { loadTenantFile, TenantError } from './tenant/tenant-schema.ts';
+
+export type RunningServer = { url: string; close(): Promise<void> };
+
+const publicJwk = ({ kty, n, e, kid, alg, use }: JWK): JWK => ({ kty, n, e, kid, alg, use });
+
+export async function startServer(
+  config: Config,
+  logger: Logger = pino({ level: config.logLevel }),
+): Promise<RunningServer> {
+  const tenant = loadTenantFile(config.tenantFile);
+  const db = openDatabase(config.dataDir);
+  const store = new TenantStore(db);
+  await store.seed(tenant);
+  for (const c of store.listClients()) {
+    if (c.secretEnv && !config.secrets[c.secretEnv]) {
+      throw new TenantError(
+        `application ${c.clientId} takes its secret from ${c.secretEnv}, which is not set`,
+      );
+    }
+  }
+  const sweeper = startExpirySweeper(db);
+  let keys = await loadOrCreateKeys(config.dataDir);
+
+  const build = (k: KeyFile) => ({
+    provider: createProvider({ config, store, keys: k, logger }),
+    jwks: createLocalJWKSet({ keys: k.signingKeys.map((s) => publicJwk(s.jwk)) }),
+  });
+  let current = build(keys);
+
+  // Key rotation by the CLI rewrites keys.json; the keystore is fixed per Provider, so a new one is built (guide §5).
+  const keysFile = keyFilePath(config.dataDir);
+  const onKeys = () => {
+    try {
+      const next = readKeys(config.dataDir);
+      if (!next || JSON.stringify(next.signingKeys) === JSON.stringify(keys.signingKeys)) return;
+      keys = { ...next, cookieKeys: keys.cookieKeys, csrfSecret: keys.csrfSecret };
+      current = build(keys);
+      logger.info({ kids: keys.signingKeys.map((k) => `${k.jwk.kid}:${k.state}`) }, 'signing keys reloaded');
+    } catch (err) {
+      logger.error({ err }, 'could not reload signing keys; keeping the previous ones');
+    }
+  };
+  watchFile(keysFile, { interval: 1000 }, onKeys);
+
+  const app = createApp({
+    issuer: config.issuer,
+    provider: (): Provider => current.provider,
+    publicJwks: () => current.jwks,
+    store,
+    throttle: new LoginThrottle(db),
+    csrfSecret: keys.csrfSecret,
+    signupEnabled: tenant.signup.enabled,
+    production: config.production,
+    logger,
+  });
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.port, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  server.keepAliveTimeout = 5000;
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://localhost:${port}`;
+
+  return {
+    url,
+    async close() {
+      unwatchFile(keysFile, onKeys);
+      clearInterval(sweeper);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 3000).unref();
+      });
+      db.close();
+    },
+  };
+}
+
+export type { FSWatcher };

@@ -1,0 +1,384 @@
+// The run-time tenant in SQLite: what the tenant file seeds and the admin CLI changes; the server reads it per request.
+import { randomBytes } from 'node:crypto';
+import type { DatabaseSync } from 'node:sqlite';
+import { hashPassword } from '../security/passwords.ts';
+import type { ApiDefinition, ApplicationDefinition, Tenant } from '../tenant/tenant-schema.ts';
+
+export type Api = {
+  identifier: string;
+  name: string;
+  signingAlg: string;
+  tokenLifetime: number;
+  rbac: boolean;
+  permissionsInToken: boolean;
+  allowOfflineAccess: boolean;
+  scopes: { value: string; description: string }[];
+};
+
+export type User = { id: string; email: string; name: string; passwordHash: string };
+
+export type ClientRecord = {
+  clientId: string;
+  name: string;
+  type: string;
+  metadata: Record<string, unknown>;
+  secretEnv: string | null;
+  secret: string | null;
+};
+
+export class TenantStoreError extends Error {
+  override name = 'TenantStoreError';
+}
+
+type ApiRow = {
+  identifier: string;
+  name: string;
+  signing_alg: string;
+  token_lifetime: number;
+  rbac: number;
+  permissions_in_token: number;
+  allow_offline_access: number;
+};
+
+export function clientMetadataFor(app: ApplicationDefinition): Record<string, unknown> {
+  const base = {
+    client_id: app.clientId,
+    client_name: app.name,
+    first_party: app.firstParty,
+    app_type: app.type,
+  };
+  if (app.type === 'm2m') {
+    return {
+      ...base,
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: app.tokenEndpointAuthMethod,
+    };
+  }
+  const rt = app.refreshToken;
+  return {
+    ...base,
+    application_type: 'web',
+    token_endpoint_auth_method: app.type === 'spa' ? 'none' : app.tokenEndpointAuthMethod,
+    grant_types: rt ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
+    response_types: ['code'],
+    redirect_uris: app.callbackUrls,
+    post_logout_redirect_uris: app.logoutUrls,
+    web_origins: app.type === 'spa' ? app.webOrigins : [],
+    refresh_token_rotation: rt?.rotation ?? true,
+    refresh_token_reuse_interval: rt?.reuseIntervalSeconds ?? 0,
+    refresh_token_absolute_lifetime: rt?.absoluteLifetime ?? 2592000,
+    refresh_token_idle_lifetime: rt?.idleLifetime ?? 1296000,
+  };
+}
+
+export class TenantStore {
+  readonly db: DatabaseSync;
+
+  constructor(db: DatabaseSync) {
+    this.db = db;
+  }
+
+  transaction<T>(fn: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = fn();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  /** Applies the tenant file additively: declared entities are created or updated, nothing else is removed. */
+  async seed(tenant: Tenant): Promise<void> {
+    const hashes = new Map<string, string>();
+    for (const u of tenant.users) {
+      if (!this.findUserByEmail(u.email))
+        hashes.set(u.email, u.passwordHash ?? (await hashPassword(u.password!)));
+    }
+    this.transaction(() => {
+      for (const api of tenant.apis) this.upsertApi(api);
+      for (const app of tenant.applications) {
+        const secretEnv = app.type === 'spa' ? null : app.clientSecret.env;
+        this.db
+          .prepare(
+            `INSERT INTO clients (client_id, name, type, metadata, secret_env, secret) VALUES (?, ?, ?, ?, ?, NULL)
+             ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, type = excluded.type,
+               metadata = excluded.metadata, secret_env = excluded.secret_env, secret = NULL`,
+          )
+          .run(app.clientId, app.name, app.type, JSON.stringify(clientMetadataFor(app)), secretEnv);
+      }
+      for (const g of tenant.clientGrants)
+        for (const s of g.scopes) this.addClientGrant(g.clientId, g.audience, s);
+      for (const r of tenant.roles) {
+        this.db
+          .prepare(
+            'INSERT INTO roles (name, description) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET description = excluded.description',
+          )
+          .run(r.name, r.description);
+        for (const p of r.permissions) this.addRolePermission(r.name, p.audience, p.scope);
+      }
+      for (const u of tenant.users) {
+        const hash = hashes.get(u.email);
+        const user = hash
+          ? this.insertUser(u.email, u.name ?? u.email.split('@')[0]!, hash)
+          : this.findUserByEmail(u.email)!;
+        for (const role of u.roles) this.assignRole(user.email, role);
+      }
+    });
+  }
+
+  upsertApi(api: ApiDefinition): void {
+    this.db
+      .prepare(
+        `INSERT INTO apis (identifier, name, signing_alg, token_lifetime, rbac, permissions_in_token, allow_offline_access)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (identifier) DO UPDATE SET name = excluded.name, signing_alg = excluded.signing_alg,
+           token_lifetime = excluded.token_lifetime, rbac = excluded.rbac,
+           permissions_in_token = excluded.permissions_in_token, allow_offline_access = excluded.allow_offline_access`,
+      )
+      .run(
+        api.identifier,
+        api.name,
+        api.signingAlg,
+        api.accessTokenLifetime,
+        Number(api.rbac),
+        Number(api.permissionsInToken),
+        Number(api.allowOfflineAccess),
+      );
+    for (const s of api.scopes) this.addScope(api.identifier, s.value, s.description);
+  }
+
+  createApi(api: ApiDefinition): void {
+    if (this.getApi(api.identifier))
+      throw new TenantStoreError(`an API with identifier ${api.identifier} already exists`);
+    this.upsertApi(api);
+  }
+
+  addScope(apiIdentifier: string, value: string, description: string): void {
+    if (!this.getApi(apiIdentifier)) throw new TenantStoreError(`no API with identifier ${apiIdentifier}`);
+    this.db
+      .prepare(
+        'INSERT INTO api_scopes (api, value, description) VALUES (?, ?, ?) ON CONFLICT (api, value) DO UPDATE SET description = excluded.description',
+      )
+      .run(apiIdentifier, value, description);
+  }
+
+  getApi(identifier: string): Api | undefined {
+    const row = this.db.prepare('SELECT * FROM apis WHERE identifier = ?').get(identifier) as
+      | ApiRow
+      | undefined;
+    if (!row) return undefined;
+    const scopes = this.db
+      .prepare('SELECT value, description FROM api_scopes WHERE api = ? ORDER BY value')
+      .all(identifier) as { value: string; description: string }[];
+    return {
+      identifier: row.identifier,
+      name: row.name,
+      signingAlg: row.signing_alg,
+      tokenLifetime: row.token_lifetime,
+      rbac: row.rbac === 1,
+      permissionsInToken: row.permissions_in_token === 1,
+      allowOfflineAccess: row.allow_offline_access === 1,
+      scopes: scopes.map((s) => ({ value: s.value, description: s.description })),
+    };
+  }
+
+  listApis(): Api[] {
+    const ids = this.db.prepare('SELECT identifier FROM apis ORDER BY name').all() as {
+      identifier: string;
+    }[];
+    return ids.map((r) => this.getApi(r.identifier)!);
+  }
+
+  createApplication(app: ApplicationDefinition, secret: string | null): void {
+    if (this.getClient(app.clientId))
+      throw new TenantStoreError(`an application with client id ${app.clientId} already exists`);
+    this.db
+      .prepare(
+        'INSERT INTO clients (client_id, name, type, metadata, secret_env, secret) VALUES (?, ?, ?, ?, NULL, ?)',
+      )
+      .run(app.clientId, app.name, app.type, JSON.stringify(clientMetadataFor(app)), secret);
+  }
+
+  getClient(clientId: string): ClientRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM clients WHERE client_id = ?').get(clientId) as
+      | {
+          client_id: string;
+          name: string;
+          type: string;
+          metadata: string;
+          secret_env: string | null;
+          secret: string | null;
+        }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      clientId: row.client_id,
+      name: row.name,
+      type: row.type,
+      metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+      secretEnv: row.secret_env,
+      secret: row.secret,
+    };
+  }
+
+  listClients(): ClientRecord[] {
+    const ids = this.db.prepare('SELECT client_id FROM clients ORDER BY client_id').all() as {
+      client_id: string;
+    }[];
+    return ids.map((r) => this.getClient(r.client_id)!);
+  }
+
+  /** Every SPA's allowed web origin: CORS for the routes we serve ourselves (/userinfo). */
+  webOrigins(): Set<string> {
+    const origins = new Set<string>();
+    for (const c of this.listClients())
+      for (const o of (c.metadata.web_origins as string[] | undefined) ?? []) origins.add(o);
+    return origins;
+  }
+
+  addClientGrant(clientId: string, api: string, scope: string): void {
+    const client = this.getClient(clientId);
+    if (!client) throw new TenantStoreError(`no application with client id ${clientId}`);
+    if (client.type === 'spa')
+      throw new TenantStoreError(`${clientId} is a SPA; client grants are for confidential applications`);
+    this.requireScope(api, scope);
+    this.db
+      .prepare('INSERT OR IGNORE INTO client_grants (client_id, api, scope) VALUES (?, ?, ?)')
+      .run(clientId, api, scope);
+  }
+
+  /** Scopes of a client grant, or undefined when the client has no grant for that API. */
+  clientGrantScopes(clientId: string, api: string): string[] | undefined {
+    const rows = this.db
+      .prepare('SELECT scope FROM client_grants WHERE client_id = ? AND api = ?')
+      .all(clientId, api) as {
+      scope: string;
+    }[];
+    return rows.length === 0 ? undefined : rows.map((r) => r.scope);
+  }
+
+  listClientGrants(): { clientId: string; api: string; scopes: string[] }[] {
+    const rows = this.db
+      .prepare('SELECT client_id, api, scope FROM client_grants ORDER BY client_id, api, scope')
+      .all() as {
+      client_id: string;
+      api: string;
+      scope: string;
+    }[];
+    const out = new Map<string, { clientId: string; api: string; scopes: string[] }>();
+    for (const r of rows) {
+      const key = `${r.client_id} ${r.api}`;
+      if (!out.has(key)) out.set(key, { clientId: r.client_id, api: r.api, scopes: [] });
+      out.get(key)!.scopes.push(r.scope);
+    }
+    return [...out.values()];
+  }
+
+  private requireScope(api: string, scope: string): void {
+    const found = this.getApi(api);
+    if (!found) throw new TenantStoreError(`no API with identifier ${api}`);
+    if (!found.scopes.some((s) => s.value === scope))
+      throw new TenantStoreError(`API ${api} has no scope ${scope}`);
+  }
+
+  createRole(name: string, description: string): void {
+    if (this.db.prepare('SELECT 1 FROM roles WHERE name = ?').get(name))
+      throw new TenantStoreError(`role ${name} already exists`);
+    this.db.prepare('INSERT INTO roles (name, description) VALUES (?, ?)').run(name, description);
+  }
+
+  addRolePermission(role: string, api: string, scope: string): void {
+    if (!this.db.prepare('SELECT 1 FROM roles WHERE name = ?').get(role))
+      throw new TenantStoreError(`no role ${role}`);
+    this.requireScope(api, scope);
+    this.db
+      .prepare('INSERT OR IGNORE INTO role_permissions (role, api, scope) VALUES (?, ?, ?)')
+      .run(role, api, scope);
+  }
+
+  listRoles(): { name: string; description: string; permissions: { api: string; scope: string }[] }[] {
+    const roles = this.db.prepare('SELECT name, description FROM roles ORDER BY name').all() as {
+      name: string;
+      description: string;
+    }[];
+    return roles.map((r) => ({
+      name: r.name,
+      description: r.description,
+      permissions: this.db
+        .prepare('SELECT api, scope FROM role_permissions WHERE role = ? ORDER BY api, scope')
+        .all(r.name) as { api: string; scope: string }[],
+    }));
+  }
+
+  private insertUser(email: string, name: string, passwordHash: string): User {
+    const id = `auth0|${randomBytes(12).toString('hex')}`;
+    this.db
+      .prepare('INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(id, email.toLowerCase(), name, passwordHash, Date.now());
+    return { id, email: email.toLowerCase(), name, passwordHash };
+  }
+
+  async createUser(email: string, name: string, password: string): Promise<User> {
+    if (this.findUserByEmail(email)) throw new TenantStoreError(`a user with email ${email} already exists`);
+    const hash = await hashPassword(password);
+    // Re-checked after the (slow) hash: two sign-ups of one email race otherwise.
+    if (this.findUserByEmail(email)) throw new TenantStoreError(`a user with email ${email} already exists`);
+    return this.insertUser(email, name, hash);
+  }
+
+  findUserByEmail(email: string): User | undefined {
+    const row = this.db
+      .prepare('SELECT id, email, name, password_hash FROM users WHERE email = ?')
+      .get(email.toLowerCase()) as
+      | { id: string; email: string; name: string; password_hash: string }
+      | undefined;
+    return row && { id: row.id, email: row.email, name: row.name, passwordHash: row.password_hash };
+  }
+
+  findUserById(id: string): User | undefined {
+    const row = this.db.prepare('SELECT id, email, name, password_hash FROM users WHERE id = ?').get(id) as
+      | { id: string; email: string; name: string; password_hash: string }
+      | undefined;
+    return row && { id: row.id, email: row.email, name: row.name, passwordHash: row.password_hash };
+  }
+
+  listUsers(): { id: string; email: string; name: string; roles: string[] }[] {
+    const users = this.db.prepare('SELECT id, email, name FROM users ORDER BY email').all() as {
+      id: string;
+      email: string;
+      name: string;
+    }[];
+    return users.map((u) => ({
+      ...u,
+      roles: (
+        this.db.prepare('SELECT role FROM user_roles WHERE user_id = ? ORDER BY role').all(u.id) as {
+          role: string;
+        }[]
+      ).map((r) => r.role),
+    }));
+  }
+
+  assignRole(email: string, role: string): void {
+    const user = this.findUserByEmail(email);
+    if (!user) throw new TenantStoreError(`no user with email ${email}`);
+    if (!this.db.prepare('SELECT 1 FROM roles WHERE name = ?').get(role))
+      throw new TenantStoreError(`no role ${role}`);
+    this.db.prepare('INSERT OR IGNORE INTO user_roles (user_id, role) VALUES (?, ?)').run(user.id, role);
+  }
+
+  /** The user's permissions on one API, through their roles (Auth0's RBAC). */
+  userPermissions(userId: string, api: string): string[] {
+    const rows = this.db
+      .prepare(
+        `SELECT DISTINCT rp.scope FROM user_roles ur JOIN role_permissions rp ON rp.role = ur.role
+         WHERE ur.user_id = ? AND rp.api = ? ORDER BY rp.scope`,
+      )
+      .all(userId, api) as { scope: string }[];
+    return rows.map((r) => r.scope);
+  }
+}

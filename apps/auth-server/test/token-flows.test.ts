@@ -1,0 +1,140 @@
+// The flows the SPA and the API depend on, over real HTTP against the spawned server.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { type AuthServerProcess, removeDir, startAuthServer } from './support/auth-server-process.ts';
+import { decodeJwt, OAuthTestClient } from './support/oauth-client.ts';
+
+const API = 'http://localhost:3001/api';
+const USERS = {
+  alice: { email: 'alice@example.com', password: 'Alice-password-1' },
+  bob: { email: 'bob@example.com', password: 'Bob-password-1' },
+  carol: { email: 'carol@example.com', password: 'Carol-password-1' },
+};
+
+let server: AuthServerProcess;
+let jwks: ReturnType<typeof createRemoteJWKSet>;
+
+before(async () => {
+  server = await startAuthServer();
+  jwks = createRemoteJWKSet(new URL(`${server.issuer}/.well-known/jwks.json`));
+});
+after(async () => {
+  await server.stop();
+  removeDir(server.dataDir);
+});
+
+const verify = (token: string) =>
+  jwtVerify(token, jwks, { issuer: server.issuer, audience: API, typ: 'at+jwt', algorithms: ['RS256'] });
+
+describe('authorization code + PKCE with RBAC', () => {
+  for (const [name, expected] of [
+    ['alice', ['read:messages', 'write:messages']],
+    ['bob', ['read:messages']],
+    ['carol', []],
+  ] as const) {
+    it(`gives ${name} an RS256 at+jwt access token for the API with exactly ${expected.join(' ') || 'no API scope'}`, async () => {
+      const client = new OAuthTestClient(server.issuer);
+      const { status, tokens } = await client.signIn(USERS[name]);
+      assert.equal(status, 200, JSON.stringify(tokens));
+      assert.equal(tokens.token_type, 'Bearer');
+      assert.ok(tokens.id_token, 'an ID token');
+      assert.ok(tokens.refresh_token, 'a refresh token although prompt=consent was not sent');
+      const { payload, protectedHeader } = await verify(tokens.access_token!);
+      assert.equal(protectedHeader.alg, 'RS256');
+      assert.equal(protectedHeader.typ, 'at+jwt');
+      assert.equal(payload.aud, API);
+      assert.equal(payload.client_id, 'angularjs-spa');
+      for (const claim of ['sub', 'exp', 'iat', 'jti', 'scope']) assert.ok(claim in payload, claim);
+      const apiScopes = String(payload.scope)
+        .split(' ')
+        .filter((s) => s.endsWith(':messages'));
+      assert.deepEqual(apiScopes, [...expected]);
+      assert.deepEqual(payload.permissions, [...expected]);
+      const userinfo = await fetch(`${server.issuer}/userinfo`, {
+        headers: { authorization: `Bearer ${tokens.access_token}` },
+      });
+      assert.equal(userinfo.status, 200);
+      const claims = (await userinfo.json()) as { sub: string; email: string };
+      assert.equal(claims.sub, payload.sub);
+      assert.equal(claims.email, USERS[name].email);
+    });
+  }
+
+  it('issues an opaque token good at /userinfo when no audience is given (Auth0 behaviour)', async () => {
+    const client = new OAuthTestClient(server.issuer);
+    const { tokens } = await client.signIn({ ...USERS.bob, audience: '', scope: 'openid profile email' });
+    assert.ok(tokens.access_token);
+    assert.equal(tokens.access_token.split('.').length, 1, 'not a JWT');
+    const res = await fetch(`${server.issuer}/userinfo`, {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { email: string }).email, 'bob@example.com');
+  });
+
+  it('accepts the RFC 8707 resource parameter as well as audience', async () => {
+    const client = new OAuthTestClient(server.issuer);
+    const { verifier, challenge } = (await import('./support/oauth-client.ts')).pkcePair();
+    let res = await client.follow(
+      client.authorizeUrl({
+        client_id: 'angularjs-spa',
+        response_type: 'code',
+        redirect_uri: 'http://localhost:3000/callback',
+        scope: 'openid read:messages',
+        resource: API,
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      }),
+    );
+    res = await client.login(res, USERS.alice.email, USERS.alice.password);
+    const code = new URL(res.url).searchParams.get('code')!;
+    const { body } = await client.token({
+      grant_type: 'authorization_code',
+      client_id: 'angularjs-spa',
+      code,
+      redirect_uri: 'http://localhost:3000/callback',
+      code_verifier: verifier,
+    });
+    const { payload } = await verify(body.access_token!);
+    assert.equal(payload.scope, 'openid read:messages');
+  });
+});
+
+describe('client_credentials for messages-m2m', () => {
+  const m2m = (extra: Record<string, string> = {}) =>
+    new OAuthTestClient(server.issuer).token({
+      grant_type: 'client_credentials',
+      client_id: 'messages-m2m',
+      client_secret: 'dev-m2m-secret',
+      audience: API,
+      ...extra,
+    });
+
+  it('issues a token with every granted scope when none is asked for', async () => {
+    const { status, body } = await m2m();
+    assert.equal(status, 200);
+    const { payload } = await verify(body.access_token!);
+    assert.equal(payload.sub, 'messages-m2m');
+    assert.equal(payload.scope, 'read:messages write:messages');
+    assert.deepEqual(payload.permissions, ['read:messages', 'write:messages']);
+    assert.equal(payload.gty, 'client-credentials');
+  });
+
+  it('narrows to the requested scope and drops unknown ones', async () => {
+    const { body } = await m2m({ scope: 'read:messages delete:everything' });
+    assert.equal(decodeJwt(body.access_token!).payload.scope, 'read:messages');
+  });
+
+  it('refuses a wrong secret with invalid_client', async () => {
+    const { status, body } = await m2m({ client_secret: 'wrong' });
+    assert.equal(status, 401);
+    assert.equal(body.error, 'invalid_client');
+  });
+
+  it('refuses an unknown audience with invalid_target', async () => {
+    const { status, body } = await m2m({ audience: 'https://unknown.example/api' });
+    assert.equal(status, 400);
+    assert.equal(body.error, 'invalid_target');
+  });
+});
