@@ -1,0 +1,75 @@
+import angular from 'angular';
+import 'angular-route';
+import { API_AUTH_MODULE } from './api-auth/api-auth.module.ts';
+import type { ApiAuthProvider } from './api-auth/api-auth.provider.ts';
+import { configureRoutes } from './app.routes.ts';
+import { AUTH_MODULE } from './auth/auth.module.ts';
+import type { AuthProvider } from './auth/auth.provider.ts';
+import type { AuthService } from './auth/auth.service.ts';
+import { callbackComponent } from './callback/callback.component.ts';
+import type { SpaConfig } from './config/spa-config.ts';
+import { homeComponent } from './home/home.component.ts';
+import { navbarComponent } from './navbar/navbar.component.ts';
+import { notFoundComponent } from './not-found/not-found.component.ts';
+import { callResultComponent } from './ping/call-result.component.ts';
+import { pingComponent } from './ping/ping.component.ts';
+import { PingService } from './ping/ping.service.ts';
+import { tokenPanelComponent } from './ping/token-panel.component.ts';
+import { profileComponent } from './profile/profile.component.ts';
+import { sessionExpiredComponent } from './session/session-expired.component.ts';
+import { SessionNoticeService } from './session/session-notice.service.ts';
+
+export const APP_MODULE = 'app';
+
+/** Registers the app module, configured from the runtime configuration (/config.json). */
+export function defineAppModule(config: SpaConfig, origin: string): void {
+  angular
+    .module(APP_MODULE, ['ngRoute', AUTH_MODULE, API_AUTH_MODULE])
+    .constant('spaConfig', config)
+    .config([
+      'authProvider',
+      'apiAuthProvider',
+      '$compileProvider',
+      (
+        authProvider: AuthProvider,
+        apiAuthProvider: ApiAuthProvider,
+        $compileProvider: angular.ICompileProvider,
+      ) => {
+        authProvider.init({
+          ...(config.auth0Domain ? { domain: config.auth0Domain } : { issuer: config.issuer }),
+          clientId: config.clientId,
+          audience: config.audience,
+          scope: config.scope,
+          redirectUri: `${origin}/callback`,
+          postLogoutRedirectUri: `${origin}/`,
+        });
+        apiAuthProvider.config({
+          tokenGetter: ['auth', (auth: AuthService) => auth.getAccessToken()],
+          tokenRenewer: [
+            'auth',
+            'rejectedToken',
+            (auth: AuthService, rejected: string) => auth.renewAfterRejection(rejected),
+          ],
+          allowedOrigins: config.allowedApiOrigins,
+        });
+        // Debug info off; the injector stays reachable via angular.element(document.body).injector().
+        $compileProvider.debugInfoEnabled(false);
+        $compileProvider.commentDirectivesEnabled(false);
+        $compileProvider.cssClassDirectivesEnabled(false);
+      },
+    ])
+    .config(configureRoutes)
+    .service('ping', PingService)
+    .service('sessionNotice', SessionNoticeService)
+    .component('appNavbar', navbarComponent)
+    .component('sessionExpired', sessionExpiredComponent)
+    .component('homePage', homeComponent)
+    .component('profilePage', profileComponent)
+    .component('pingPage', pingComponent)
+    .component('callResult', callResultComponent)
+    .component('tokenPanel', tokenPanelComponent)
+    .component('callbackPage', callbackComponent)
+    .component('notFoundPage', notFoundComponent)
+    // Instantiate early so no `unauthenticated` event is missed.
+    .run(['sessionNotice', (_sessionNotice: SessionNoticeService) => undefined]);
+}

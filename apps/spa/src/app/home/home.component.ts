@@ -1,0 +1,23 @@
+import type angular from 'angular';
+import type { AuthService } from '../auth/auth.service.ts';
+import template from './home.html';
+
+class HomeController {
+  static $inject = ['auth'];
+
+  readonly auth: AuthService;
+
+  constructor(auth: AuthService) {
+    this.auth = auth;
+  }
+
+  login(): void {
+    this.auth.login('/ping');
+  }
+}
+
+export const homeComponent: angular.IComponentOptions = {
+  template,
+  controller: HomeController,
+  controllerAs: 'vm',
+};
