@@ -20,11 +20,19 @@ export function assertFetchableUrl(value: string, what: string): URL {
 }
 
 export async function fetchJson(url: string, { timeoutMs, maxBytes }: FetchLimits): Promise<unknown> {
-  const response = await fetch(url, {
-    headers: { accept: 'application/json' },
-    redirect: 'error',
-    signal: AbortSignal.timeout(timeoutMs),
-  });
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      headers: { accept: 'application/json' },
+      redirect: 'error',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    // undici says "fetch failed"; the cause (ECONNREFUSED, timeout...) is what an operator needs.
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const reason = cause?.code ?? cause?.message ?? (error as Error).message;
+    throw new Error(`GET ${url} failed: ${reason}`, { cause: error });
+  }
   if (response.status !== 200) {
     await response.body?.cancel();
     throw new Error(`GET ${url} answered ${response.status}`);

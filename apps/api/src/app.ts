@@ -1,0 +1,48 @@
+// The Messages API as an Express 5 app, built from typed dependencies (no globals), so tests
+// and main.ts assemble the same thing.
+import type { JwtVerifier } from '@calling-api/jwt-bearer';
+import { auth } from '@calling-api/jwt-bearer/express';
+import cors from 'cors';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { ApiConfig } from './config.ts';
+import { errorHandler, notFound } from './http/json-errors.ts';
+import { requireKeys } from './http/readiness.ts';
+import { type Logger, requestLogger } from './logger.ts';
+import type { MessageStore } from './messages/message-store.ts';
+import { healthRoutes } from './routes/health.routes.ts';
+import { messageRoutes } from './routes/messages.routes.ts';
+import { pingRoutes } from './routes/ping.routes.ts';
+
+export type AppDependencies = {
+  config: Pick<ApiConfig, 'corsOrigins'>;
+  verifier: JwtVerifier;
+  store: MessageStore;
+  logger: Logger;
+};
+
+export function createApp({ config, verifier, store, logger }: AppDependencies): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(requestLogger(logger));
+  app.use(helmet());
+  app.use(
+    cors({
+      origin: [...config.corsOrigins],
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['Authorization', 'Content-Type'],
+      // The SPA reads WWW-Authenticate to tell "sign in again" from "missing scope".
+      exposedHeaders: ['WWW-Authenticate', 'Retry-After'],
+      maxAge: 600,
+    }),
+  );
+
+  const protect = [requireKeys(verifier), auth({ verifier })];
+  app.use(healthRoutes(verifier));
+  app.use(pingRoutes(protect));
+  app.use(messageRoutes(protect, store));
+  app.use(notFound);
+  app.use(errorHandler);
+  return app;
+}

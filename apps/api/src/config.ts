@@ -1,0 +1,106 @@
+// The API's configuration, parsed once from the environment at start; the rest of the code
+// trusts the typed value. Development defaults point at the embedded authorization server and
+// are refused under NODE_ENV=production.
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { optionsFromEnv, type VerifierOptions } from '@calling-api/jwt-bearer';
+import { z } from 'zod';
+
+export const APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+export const DEV_DEFAULTS = {
+  ISSUER_BASE_URL: 'http://localhost:4000',
+  AUDIENCE: 'http://localhost:3001/api',
+} as const;
+
+const optional = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const origin = z.url().refine((value) => new URL(value).origin === value, {
+  message: 'each CORS origin must be scheme://host[:port] with no path or trailing slash',
+});
+
+const schema = z.object({
+  NODE_ENV: optional,
+  PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  HOST: optional,
+  ISSUER_BASE_URL: optional.pipe(z.url().optional()),
+  AUDIENCE: optional,
+  JWKS_URI: optional.pipe(z.url().optional()),
+  AUTH0_DOMAIN: optional,
+  AUTH0_AUDIENCE: optional,
+  CORS_ORIGINS: z
+    .string()
+    .default('http://localhost:3000')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o.length > 0),
+    )
+    .pipe(z.array(origin)),
+  DATA_DIR: optional,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Least time between two JWKS refetches caused by unknown kids (ms). */
+  JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
+  /** Per-fetch timeout for discovery and JWKS (ms). */
+  JWKS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+});
+
+export type ApiConfig = {
+  production: boolean;
+  port: number;
+  host: string | undefined;
+  corsOrigins: readonly string[];
+  dataDir: string;
+  logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  verifier: VerifierOptions;
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): ApiConfig {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid API configuration: ${problems}`);
+  }
+  const values = parsed.data;
+  const production = values.NODE_ENV === 'production';
+  const usesAuth0 = values.AUTH0_DOMAIN !== undefined;
+  if (production && !usesAuth0) {
+    const missing = (['ISSUER_BASE_URL', 'AUDIENCE'] as const).filter((name) => values[name] === undefined);
+    if (missing.length > 0) {
+      throw new ConfigError(
+        `NODE_ENV=production needs ${missing.join(' and ')} (or AUTH0_DOMAIN and AUTH0_AUDIENCE); development defaults are refused.`,
+      );
+    }
+  }
+  let verifier: VerifierOptions;
+  try {
+    verifier = optionsFromEnv({
+      AUTH0_DOMAIN: values.AUTH0_DOMAIN,
+      AUTH0_AUDIENCE: values.AUTH0_AUDIENCE,
+      ISSUER_BASE_URL: values.ISSUER_BASE_URL ?? (usesAuth0 ? undefined : DEV_DEFAULTS.ISSUER_BASE_URL),
+      AUDIENCE: values.AUDIENCE ?? (usesAuth0 ? undefined : DEV_DEFAULTS.AUDIENCE),
+      JWKS_URI: values.JWKS_URI,
+    });
+  } catch (error) {
+    throw new ConfigError(`Invalid API configuration: ${(error as Error).message}`);
+  }
+  return {
+    production,
+    port: values.PORT,
+    host: values.HOST,
+    corsOrigins: values.CORS_ORIGINS,
+    // Relative to the app folder, so `npm start` from the root and from apps/api share one store.
+    dataDir: resolve(APP_DIR, values.DATA_DIR ?? '.data'),
+    logLevel: values.LOG_LEVEL,
+    verifier: { ...verifier, cooldownMs: values.JWKS_COOLDOWN_MS, timeoutMs: values.JWKS_TIMEOUT_MS },
+  };
+}
