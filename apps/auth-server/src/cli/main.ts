@@ -1,0 +1,367 @@
+// npm run tenant -- <command>: the admin command line over DATA_DIR's database and keys (Auth0's dashboard steps).
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/config.ts';
+import { activateKey, KeyStoreError, loadOrCreateKeys, pruneKeys, stageKey } from '../keys/key-store.ts';
+import { hashPassword } from '../security/passwords.ts';
+import { openDatabase } from '../store/database.ts';
+import { TenantStore, TenantStoreError } from '../store/tenant-store.ts';
+import { apiSchema, applicationSchema, loadTenantFile, TenantError } from '../tenant/tenant-schema.ts';
+
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+type Options = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
+type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
+type Command = {
+  summary: string;
+  usage: string;
+  options: Options;
+  run(store: TenantStore, v: Values, positionals: string[], dataDir: string): Promise<void> | void;
+};
+
+const str = (v: Values, name: string): string => {
+  const value = v[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+};
+const list = (v: Values, name: string): string[] => (Array.isArray(v[name]) ? (v[name] as string[]) : []);
+const int = (v: Values, name: string, fallback: number): number => {
+  if (v[name] === undefined) return fallback;
+  const n = Number(v[name]);
+  if (!Number.isInteger(n)) throw new UsageError(`--${name} must be an integer`);
+  return n;
+};
+const zodMessage = (err: { issues: { path: PropertyKey[]; message: string }[] }) =>
+  err.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ');
+
+const readStdin = () => readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+
+const COMMANDS: Record<string, Command> = {
+  list: {
+    summary: 'list APIs, applications, client grants, roles, users and signing keys',
+    usage: 'list [apis|apps|grants|roles|users|keys] [--json]',
+    options: { json: { type: 'boolean' } },
+    async run(store, v, positionals, dataDir) {
+      const what = positionals[0];
+      const all = {
+        apis: store.listApis(),
+        apps: store.listClients().map((c) => ({
+          clientId: c.clientId,
+          name: c.name,
+          type: c.type,
+          firstParty: c.metadata.first_party,
+          callbacks: c.metadata.redirect_uris,
+          logoutUrls: c.metadata.post_logout_redirect_uris,
+          webOrigins: c.metadata.web_origins,
+          secret: c.secretEnv ? `from $${c.secretEnv}` : c.secret ? 'stored' : undefined,
+        })),
+        grants: store.listClientGrants(),
+        roles: store.listRoles(),
+        users: store.listUsers(),
+        keys: (await loadOrCreateKeys(dataDir)).signingKeys.map((k) => ({
+          kid: k.jwk.kid,
+          state: k.state,
+          createdAt: new Date(k.createdAt).toISOString(),
+          retiredAt: k.retiredAt ? new Date(k.retiredAt).toISOString() : undefined,
+        })),
+      };
+      if (what !== undefined && !(what in all))
+        throw new UsageError(`unknown list "${what}"; one of ${Object.keys(all).join(', ')}`);
+      const selected = what ? { [what]: all[what as keyof typeof all] } : all;
+      if (v.json) {
+        console.log(JSON.stringify(selected, null, 2));
+        return;
+      }
+      for (const [section, rows] of Object.entries(selected)) {
+        console.log(`${section}:`);
+        for (const row of rows as object[]) console.log(`  ${JSON.stringify(row)}`);
+      }
+    },
+  },
+  'create-api': {
+    summary: 'create an API (resource server): name, identifier (the audience), RS256',
+    usage:
+      'create-api --name <name> --identifier <audience> [--lifetime <seconds>] [--rbac] [--permissions-in-token] [--no-offline-access]',
+    options: {
+      name: { type: 'string' },
+      identifier: { type: 'string' },
+      lifetime: { type: 'string' },
+      rbac: { type: 'boolean' },
+      'permissions-in-token': { type: 'boolean' },
+      'no-offline-access': { type: 'boolean' },
+    },
+    run(store, v) {
+      const parsed = apiSchema.safeParse({
+        name: str(v, 'name'),
+        identifier: str(v, 'identifier'),
+        accessTokenLifetime: int(v, 'lifetime', 86400),
+        rbac: Boolean(v.rbac),
+        permissionsInToken: Boolean(v['permissions-in-token']),
+        allowOfflineAccess: !v['no-offline-access'],
+      });
+      if (!parsed.success) throw new UsageError(zodMessage(parsed.error));
+      store.createApi(parsed.data);
+      console.log(`created API ${parsed.data.name} (${parsed.data.identifier})`);
+    },
+  },
+  'add-scope': {
+    summary: 'add a scope (permission) with its description to an API',
+    usage: 'add-scope --api <identifier> --scope <value> --description <text>',
+    options: { api: { type: 'string' }, scope: { type: 'string' }, description: { type: 'string' } },
+    run(store, v) {
+      const parsed = apiSchema.shape.scopes
+        .unwrap()
+        .element.safeParse({ value: str(v, 'scope'), description: str(v, 'description') });
+      if (!parsed.success) throw new UsageError(zodMessage(parsed.error));
+      store.addScope(str(v, 'api'), parsed.data.value, parsed.data.description);
+      console.log(`added scope ${parsed.data.value} to ${v.api}`);
+    },
+  },
+  'create-app': {
+    summary: 'create an application (spa, regular_web or m2m); prints the secret of a confidential one once',
+    usage:
+      'create-app --type spa|regular_web|m2m --client-id <id> --name <name> [--callback <url>]... [--logout-url <url>]...\n' +
+      '           [--web-origin <origin>]... [--third-party] [--auth-method client_secret_basic|client_secret_post]\n' +
+      '           [--reuse-interval <seconds>] [--no-refresh-token]',
+    options: {
+      type: { type: 'string' },
+      'client-id': { type: 'string' },
+      name: { type: 'string' },
+      callback: { type: 'string', multiple: true },
+      'logout-url': { type: 'string', multiple: true },
+      'web-origin': { type: 'string', multiple: true },
+      'third-party': { type: 'boolean' },
+      'auth-method': { type: 'string' },
+      'reuse-interval': { type: 'string' },
+      'no-refresh-token': { type: 'boolean' },
+    },
+    run(store, v) {
+      const type = str(v, 'type');
+      const refreshToken = v['no-refresh-token']
+        ? undefined
+        : { reuseIntervalSeconds: int(v, 'reuse-interval', 0) };
+      const candidate: Record<string, unknown> = {
+        type,
+        clientId: str(v, 'client-id'),
+        name: str(v, 'name'),
+        firstParty: !v['third-party'],
+      };
+      if (type !== 'm2m') {
+        candidate.callbackUrls = list(v, 'callback');
+        candidate.logoutUrls = list(v, 'logout-url');
+        candidate.refreshToken = refreshToken;
+      }
+      if (type === 'spa') candidate.webOrigins = list(v, 'web-origin');
+      if (type !== 'spa') {
+        candidate.clientSecret = { env: 'UNUSED' };
+        if (v['auth-method']) candidate.tokenEndpointAuthMethod = v['auth-method'];
+      }
+      const parsed = applicationSchema.safeParse(candidate);
+      if (!parsed.success) throw new UsageError(zodMessage(parsed.error));
+      const secret = type === 'spa' ? null : randomBytes(32).toString('base64url');
+      store.createApplication(parsed.data, secret);
+      console.log(`created ${type} application ${parsed.data.clientId}`);
+      if (secret) console.log(`client secret (shown once): ${secret}`);
+    },
+  },
+  'add-client-grant': {
+    summary: 'let a confidential application get scopes of an API with client_credentials',
+    usage: 'add-client-grant --client-id <id> --api <identifier> --scope <value> [--scope <value>]...',
+    options: {
+      'client-id': { type: 'string' },
+      api: { type: 'string' },
+      scope: { type: 'string', multiple: true },
+    },
+    run(store, v) {
+      const scopes = list(v, 'scope');
+      if (scopes.length === 0) throw new UsageError('--scope is required');
+      store.transaction(() => {
+        for (const s of scopes) store.addClientGrant(str(v, 'client-id'), str(v, 'api'), s);
+      });
+      console.log(`granted ${scopes.join(' ')} on ${v.api} to ${v['client-id']}`);
+    },
+  },
+  'create-user': {
+    summary: 'create a user (password from --password-stdin, or --password for throw-away demos)',
+    usage:
+      'create-user --email <email> [--name <name>] (--password-stdin | --password <password>) [--role <role>]...',
+    options: {
+      email: { type: 'string' },
+      name: { type: 'string' },
+      password: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+      role: { type: 'string', multiple: true },
+    },
+    async run(store, v) {
+      const email = str(v, 'email');
+      const password = v['password-stdin'] ? readStdin() : str(v, 'password');
+      if (password.length < 12) throw new UsageError('the password must have at least 12 characters');
+      if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw new UsageError(`not an email address: ${email}`);
+      for (const r of list(v, 'role'))
+        if (!store.listRoles().some((x) => x.name === r)) throw new UsageError(`no role ${r}`);
+      const user = await store.createUser(
+        email,
+        typeof v.name === 'string' ? v.name : email.split('@')[0]!,
+        password,
+      );
+      for (const r of list(v, 'role')) store.assignRole(email, r);
+      console.log(`created user ${user.email} (${user.id})`);
+    },
+  },
+  'create-role': {
+    summary: 'create a role, optionally with permissions on one API',
+    usage: 'create-role --name <role> [--description <text>] [--api <identifier> --scope <value>...]',
+    options: {
+      name: { type: 'string' },
+      description: { type: 'string' },
+      api: { type: 'string' },
+      scope: { type: 'string', multiple: true },
+    },
+    run(store, v) {
+      const name = str(v, 'name');
+      if (!/^[A-Za-z0-9:._-]{1,64}$/.test(name))
+        throw new UsageError('a role name is 1-64 characters among A-Z a-z 0-9 : . _ -');
+      store.transaction(() => {
+        store.createRole(name, typeof v.description === 'string' ? v.description : '');
+        for (const s of list(v, 'scope')) store.addRolePermission(name, str(v, 'api'), s);
+      });
+      console.log(`created role ${name}`);
+    },
+  },
+  'add-permission': {
+    summary: 'add API permissions to a role',
+    usage: 'add-permission --role <role> --api <identifier> --scope <value> [--scope <value>]...',
+    options: { role: { type: 'string' }, api: { type: 'string' }, scope: { type: 'string', multiple: true } },
+    run(store, v) {
+      const scopes = list(v, 'scope');
+      if (scopes.length === 0) throw new UsageError('--scope is required');
+      store.transaction(() => {
+        for (const s of scopes) store.addRolePermission(str(v, 'role'), str(v, 'api'), s);
+      });
+      console.log(`role ${v.role} may now get ${scopes.join(' ')} on ${v.api}`);
+    },
+  },
+  'assign-role': {
+    summary: 'give a user a role',
+    usage: 'assign-role --email <email> --role <role>',
+    options: { email: { type: 'string' }, role: { type: 'string' } },
+    run(store, v) {
+      store.assignRole(str(v, 'email'), str(v, 'role'));
+      console.log(`${v.email} now has role ${v.role}`);
+    },
+  },
+  'rotate-keys': {
+    summary: 'rotate the signing key in steps: stage (publish), --activate (sign), --prune (drop old)',
+    usage: 'rotate-keys [--activate | --prune [--older-than <seconds>]]',
+    options: { activate: { type: 'boolean' }, prune: { type: 'boolean' }, 'older-than': { type: 'string' } },
+    async run(store, v, _p, dataDir) {
+      if (v.activate && v.prune) throw new UsageError('give --activate or --prune, not both');
+      if (v.activate) {
+        const key = await activateKey(dataDir);
+        console.log(`key ${key.jwk.kid} now signs; the previous key stays published until pruned`);
+        return;
+      }
+      if (v.prune) {
+        // Longest lifetime of anything signed: access tokens of any API, ID tokens (1 h), plus an hour for caches.
+        const longest = Math.max(3600, ...store.listApis().map((a) => a.tokenLifetime)) + 3600;
+        const removed = await pruneKeys(dataDir, int(v, 'older-than', longest));
+        console.log(
+          removed.length ? `removed ${removed.join(', ')}` : 'no retired key is old enough to remove',
+        );
+        return;
+      }
+      const key = await stageKey(dataDir);
+      console.log(
+        `staged key ${key.jwk.kid}: published in the JWKS now, signing after "rotate-keys --activate"`,
+      );
+    },
+  },
+  'hash-password': {
+    summary: 'print the scrypt hash of a password read from stdin (for passwordHash in the tenant file)',
+    usage: 'hash-password < password.txt',
+    options: {},
+    async run() {
+      console.log(await hashPassword(readStdin()));
+    },
+  },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    'usage: npm run tenant -- <command> [options]   (DATA_DIR and TENANT_FILE as for the server)',
+    '',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'npm run tenant -- <command> --help   shows the options of one command.',
+  ].join('\n');
+}
+
+const NEEDS_NO_STORE = new Set(['hash-password']);
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`unknown command "${name}"\n\n${help()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`usage: npm run tenant -- ${command.usage}\n\n${command.summary}`);
+    return 0;
+  }
+  let values: Values;
+  let positionals: string[];
+  try {
+    const parsed = parseArgs({
+      args: rest,
+      options: command.options,
+      allowPositionals: name === 'list',
+      strict: true,
+    });
+    values = parsed.values as Values;
+    positionals = parsed.positionals;
+  } catch (err) {
+    console.error(`${(err as Error).message}\nusage: npm run tenant -- ${command.usage}`);
+    return 2;
+  }
+  const config = loadConfig();
+  if (NEEDS_NO_STORE.has(name)) {
+    await command.run(undefined as unknown as TenantStore, values, positionals, config.dataDir);
+    return 0;
+  }
+  const db = openDatabase(config.dataDir);
+  try {
+    const store = new TenantStore(db);
+    // The tenant file seeds a fresh DATA_DIR, as the server does, so the CLI can run first.
+    await store.seed(loadTenantFile(config.tenantFile));
+    await command.run(store, values, positionals, config.dataDir);
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (err) {
+  if (
+    err instanceof UsageError ||
+    err instanceof TenantStoreError ||
+    err instanceof KeyStoreError ||
+    err instanceof ConfigError ||
+    err instanceof TenantError
+  ) {
+    console.error(`error: ${err.message}`);
+    process.exitCode = 1;
+  } else {
+    throw err;
+  }
+}

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LoginThrottle } from '../src/security/login-throttle.ts';
+import { openDatabase } from '../src/store/database.ts';
+import { removeDir, tempDir } from './support/auth-server-process.ts';
+
+const MIN = 60_000;
+
+function throttle() {
+  const dir = tempDir('throttle-');
+  const db = openDatabase(dir);
+  const done = () => {
+    db.close();
+    removeDir(dir);
+  };
+  return { t: new LoginThrottle(db), done };
+}
+
+describe('login throttling', () => {
+  it('locks an account for one address after 5 failures, for 15 minutes only', () => {
+    const { t, done } = throttle();
+    const now = Date.now();
+    for (let i = 0; i < 5; i++) t.recordFailure('bob@example.com', '10.0.0.1', now);
+    assert.deepEqual(t.check('bob@example.com', '10.0.0.1', now + 1000), {
+      locked: true,
+      retryAfterSeconds: 899,
+    });
+    assert.equal(
+      t.check('bob@example.com', '10.0.0.1', now + 15 * MIN + 1).locked,
+      false,
+      'never locked for good',
+    );
+    done();
+  });
+
+  it('does not lock the real user out from another address, but slows every attempt on that account', () => {
+    const { t, done } = throttle();
+    const now = Date.now();
+    for (let i = 0; i < 7; i++) t.recordFailure('bob@example.com', '10.0.0.1', now);
+    const elsewhere = t.check('bob@example.com', '10.0.0.2', now);
+    assert.equal(elsewhere.locked, false);
+    assert.ok(!elsewhere.locked && elsewhere.delayMs > 0 && elsewhere.delayMs <= 10_000);
+    done();
+  });
+
+  it('locks an address that tries many accounts', () => {
+    const { t, done } = throttle();
+    const now = Date.now();
+    for (let i = 0; i < 50; i++) t.recordFailure(`user${i}@example.com`, '10.0.0.9', now);
+    assert.equal(t.check('fresh@example.com', '10.0.0.9', now).locked, true);
+    assert.equal(t.check('fresh@example.com', '10.0.0.8', now).locked, false);
+    done();
+  });
+
+  it('forgets the failures of an account once its owner signs in', () => {
+    const { t, done } = throttle();
+    const now = Date.now();
+    for (let i = 0; i < 4; i++) t.recordFailure('bob@example.com', '10.0.0.1', now);
+    t.recordSuccess('bob@example.com', '10.0.0.1');
+    t.recordFailure('bob@example.com', '10.0.0.1', now);
+    assert.equal(t.check('bob@example.com', '10.0.0.1', now).locked, false);
+    done();
+  });
+});
