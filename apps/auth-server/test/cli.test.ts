@@ -1,0 +1,271 @@
+// The admin command line against the DATA_DIR of a running server: changes apply without a restart.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import {
+  APP_DIR,
+  type AuthServerProcess,
+  removeDir,
+  startAuthServer,
+} from './support/auth-server-process.ts';
+import { decodeJwt, formFields, OAuthTestClient } from './support/oauth-client.ts';
+
+let server: AuthServerProcess;
+before(async () => {
+  server = await startAuthServer();
+});
+after(async () => {
+  await server.stop();
+  removeDir(server.dataDir);
+});
+
+function tenant(args: string[], input?: string) {
+  const run = spawnSync(process.execPath, [join(APP_DIR, 'src/cli/main.ts'), ...args], {
+    cwd: APP_DIR,
+    env: { PATH: process.env.PATH, DATA_DIR: server.dataDir },
+    input,
+    encoding: 'utf8',
+  });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+const jwksOf = (s: AuthServerProcess) =>
+  createRemoteJWKSet(new URL(`${s.issuer}/.well-known/jwks.json`), { cooldownDuration: 0 });
+
+describe('npm run tenant', () => {
+  it('prints help for the tool and for each command', () => {
+    const all = tenant(['--help']);
+    assert.equal(all.status, 0);
+    for (const c of [
+      'create-api',
+      'add-scope',
+      'create-app',
+      'create-user',
+      'assign-role',
+      'rotate-keys',
+      'list',
+    ]) {
+      assert.match(all.stdout, new RegExp(`\\b${c}\\b`));
+      const one = tenant([c, '--help']);
+      assert.equal(one.status, 0, c);
+      assert.match(one.stdout, new RegExp(`usage: npm run tenant -- ${c}`));
+    }
+  });
+
+  it('fails with a clear message and a non-zero status on bad input', () => {
+    const unknown = tenant(['frobnicate']);
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /unknown command "frobnicate"/);
+    const missing = tenant(['add-scope', '--api', 'http://localhost:3001/api']);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /--scope is required/);
+    const noApi = tenant(['add-scope', '--api', 'nope', '--scope', 'x:y', '--description', 'X']);
+    assert.equal(noApi.status, 1);
+    assert.match(noApi.stderr, /no API with identifier nope/);
+    const badOption = tenant(['create-api', '--bogus']);
+    assert.equal(badOption.status, 2);
+    assert.match(badOption.stderr, /Unknown option '--bogus'/);
+  });
+
+  it("does the tutorial's steps: create an API, add a scope, let an M2M app get it; the running server issues the token", async () => {
+    assert.equal(
+      tenant([
+        'create-api',
+        '--name',
+        'Notes API',
+        '--identifier',
+        'urn:notes',
+        '--rbac',
+        '--permissions-in-token',
+      ]).status,
+      0,
+    );
+    assert.equal(
+      tenant(['add-scope', '--api', 'urn:notes', '--scope', 'read:notes', '--description', 'Read notes'])
+        .status,
+      0,
+    );
+    const app = tenant([
+      'create-app',
+      '--type',
+      'm2m',
+      '--client-id',
+      'notes-worker',
+      '--name',
+      'Notes worker',
+    ]);
+    assert.equal(app.status, 0);
+    const secret = /client secret \(shown once\): (\S+)/.exec(app.stdout)?.[1];
+    assert.ok(secret);
+    assert.equal(
+      tenant([
+        'add-client-grant',
+        '--client-id',
+        'notes-worker',
+        '--api',
+        'urn:notes',
+        '--scope',
+        'read:notes',
+      ]).status,
+      0,
+    );
+    const client = new OAuthTestClient(server.issuer);
+    const { status, body } = await client.token({
+      grant_type: 'client_credentials',
+      client_id: 'notes-worker',
+      client_secret: secret,
+      audience: 'urn:notes',
+    });
+    assert.equal(status, 200, JSON.stringify(body));
+    const { payload } = await jwtVerify(body.access_token!, jwksOf(server), {
+      issuer: server.issuer,
+      audience: 'urn:notes',
+    });
+    assert.equal(payload.scope, 'read:notes');
+    const noGrant = await client.token({
+      grant_type: 'client_credentials',
+      client_id: 'notes-worker',
+      client_secret: secret,
+      audience: 'http://localhost:3001/api',
+    });
+    assert.equal(noGrant.status, 400);
+    assert.equal(noGrant.body.error, 'access_denied');
+  });
+
+  it("creates a user and a role; the user signs in with the role's permissions at once", async () => {
+    assert.equal(
+      tenant([
+        'create-role',
+        '--name',
+        'notes-reader',
+        '--api',
+        'http://localhost:3001/api',
+        '--scope',
+        'read:messages',
+      ]).status,
+      0,
+    );
+    const created = tenant(
+      ['create-user', '--email', 'dave@example.com', '--name', 'Dave', '--password-stdin'],
+      'Dave-password-12\n',
+    );
+    assert.equal(created.status, 0, created.stderr);
+    const before = await new OAuthTestClient(server.issuer).signIn({
+      email: 'dave@example.com',
+      password: 'Dave-password-12',
+    });
+    assert.deepEqual(decodeJwt(before.tokens.access_token!).payload.permissions, []);
+    assert.equal(tenant(['assign-role', '--email', 'dave@example.com', '--role', 'notes-reader']).status, 0);
+    const afterRole = await new OAuthTestClient(server.issuer).signIn({
+      email: 'dave@example.com',
+      password: 'Dave-password-12',
+    });
+    assert.deepEqual(decodeJwt(afterRole.tokens.access_token!).payload.permissions, ['read:messages']);
+    const listed = JSON.parse(tenant(['list', 'users', '--json']).stdout) as {
+      users: { email: string; roles: string[] }[];
+    };
+    assert.deepEqual(listed.users.find((u) => u.email === 'dave@example.com')?.roles, ['notes-reader']);
+    assert.equal(tenant(['assign-role', '--email', 'nobody@example.com', '--role', 'viewer']).status, 1);
+  });
+
+  it('shows consent with the scope descriptions for a third-party application, and "Accept" completes it', async () => {
+    const app = tenant([
+      'create-app',
+      '--type',
+      'spa',
+      '--client-id',
+      'partner-spa',
+      '--name',
+      'Partner App',
+      '--third-party',
+      '--callback',
+      'http://localhost:5555/cb',
+      '--web-origin',
+      'http://localhost:5555',
+    ]);
+    assert.equal(app.status, 0, app.stderr);
+    const client = new OAuthTestClient(server.issuer);
+    const { pkcePair } = await import('./support/oauth-client.ts');
+    const { verifier, challenge } = pkcePair();
+    let page = await client.follow(
+      client.authorizeUrl({
+        client_id: 'partner-spa',
+        response_type: 'code',
+        redirect_uri: 'http://localhost:5555/cb',
+        scope: 'openid read:messages write:messages',
+        audience: 'http://localhost:3001/api',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      }),
+    );
+    page = await client.login(page, 'bob@example.com', 'Bob-password-1');
+    assert.equal(page.status, 200);
+    assert.match(page.body, /Authorize Partner App/);
+    assert.match(page.body, /Read your messages/);
+    assert.doesNotMatch(
+      page.body,
+      /Write messages on your behalf/,
+      'bob may not get write:messages, so it is not offered',
+    );
+    assert.match(page.body, /<button type="submit">Accept<\/button>/);
+    const form = formFields(page.body, '/confirm')!;
+    const done = await client.postForm(form.action, form.fields);
+    const code = new URL(done.url).searchParams.get('code');
+    assert.ok(code, done.url);
+    const { body } = await client.token({
+      grant_type: 'authorization_code',
+      client_id: 'partner-spa',
+      code: code!,
+      redirect_uri: 'http://localhost:5555/cb',
+      code_verifier: verifier,
+    });
+    assert.equal(decodeJwt(body.access_token!).payload.scope, 'openid read:messages');
+  });
+
+  it('rotates keys in steps on the running server: publish, then sign, old tokens still verify', async () => {
+    const m2m = () =>
+      new OAuthTestClient(server.issuer).token({
+        grant_type: 'client_credentials',
+        client_id: 'messages-m2m',
+        client_secret: 'dev-m2m-secret',
+        audience: 'http://localhost:3001/api',
+      });
+    const old = (await m2m()).body.access_token!;
+    const oldKid = decodeJwt(old).header.kid;
+    const staged = tenant(['rotate-keys']);
+    assert.equal(staged.status, 0, staged.stderr);
+    const newKid = /staged key (\S+):/.exec(staged.stdout)![1];
+    const published = async () => {
+      const { keys } = (await (await fetch(`${server.issuer}/.well-known/jwks.json`)).json()) as {
+        keys: { kid: string; d?: string }[];
+      };
+      assert.ok(
+        keys.every((k) => k.d === undefined),
+        'no private parts published',
+      );
+      return keys.map((k) => k.kid);
+    };
+    await waitFor(async () => (await published()).includes(newKid!));
+    assert.equal(
+      decodeJwt((await m2m()).body.access_token!).header.kid,
+      oldKid,
+      'a staged key does not sign yet',
+    );
+    assert.equal(tenant(['rotate-keys', '--activate']).status, 0);
+    await waitFor(async () => decodeJwt((await m2m()).body.access_token!).header.kid === newKid);
+    assert.ok((await published()).includes(oldKid as string), 'the old key stays published');
+    await jwtVerify(old, jwksOf(server), { issuer: server.issuer });
+    const pruned = tenant(['rotate-keys', '--prune']);
+    assert.match(pruned.stdout, /no retired key is old enough/);
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, ms = 8000) {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
