@@ -83,7 +83,14 @@ export class ApiAuthInterceptor {
       .when(this.$injector.invoke(this.settings.tokenRenewer, null, { rejectedToken: mark.token }))
       .then(
         () => this.retry(rejection.config),
-        () => this.unauthenticated(rejection, 'expired', describe(rejection)),
+        (error: { errorDescription?: unknown } | undefined) =>
+          this.unauthenticated(
+            rejection,
+            'expired',
+            typeof error?.errorDescription === 'string'
+              ? `The session could not be renewed: ${error.errorDescription}`
+              : describe(rejection),
+          ),
       );
   };
 

@@ -211,7 +211,7 @@ export class AuthService {
     this.clearSession();
     const event: UnauthenticatedEvent = {
       reason: 'expired',
-      description: `The session could not be renewed (${cause.error}: ${cause.errorDescription}).`,
+      description: `The session could not be renewed: ${cause.errorDescription}`,
     };
     this.$rootScope.$broadcast(UNAUTHENTICATED_EVENT, event);
   }
