@@ -34,6 +34,8 @@ const REVOKE_TIMEOUT_MS = 1500;
 export class AuthService {
   static $inject = ['$q', '$rootScope', '$timeout', '$window', 'authOptions'];
 
+  /** Why the last login() could not start (e.g. the authorization server is unreachable). */
+  loginError: SignInError | undefined;
   private readonly oidc: OidcClient;
   private tokens: Tokens | undefined;
   private refreshing: Promise<Tokens> | undefined;
@@ -61,13 +63,22 @@ export class AuthService {
     return this.tokens !== undefined;
   }
 
-  /** Sends the browser to the authorization server; `returnTo` is a path of this app. */
+  /**
+   * Sends the browser to the authorization server; `returnTo` is a path of this app.
+   * If that cannot start, `loginError` says why (shown by the notices area).
+   */
   login(returnTo?: string): angular.IPromise<void> {
     const path = safeReturnPath(returnTo ?? this.$window.location.pathname + this.$window.location.search);
-    return this.$q.when(this.oidc.createAuthorizationRequest(path)).then(({ url, state }) => {
-      saveLoginState(this.$window.sessionStorage, state);
-      this.$window.location.assign(url);
-    });
+    this.loginError = undefined;
+    return this.$q.when(this.oidc.createAuthorizationRequest(path)).then(
+      ({ url, state }) => {
+        saveLoginState(this.$window.sessionStorage, state);
+        this.$window.location.assign(url);
+      },
+      (error: unknown) => {
+        this.loginError = toSignInError(error);
+      },
+    );
   }
 
   /** Completes the sign-in on /callback; resolves with the path to return to. */

@@ -53,7 +53,16 @@ export function toSignInError(error: unknown): SignInError {
       { cause: error },
     );
   }
-  if (error instanceof TypeError) return new SignInError('network_error', error.message, { cause: error });
+  // fetch() rejects with a bare TypeError when the server cannot be reached (or CORS refuses).
+  if (error instanceof TypeError && !('code' in error)) {
+    return new SignInError(
+      'network_error',
+      `The authorization server could not be reached (${error.message}).`,
+      {
+        cause: error,
+      },
+    );
+  }
   return new SignInError('sign_in_failed', (error as Error | undefined)?.message ?? String(error), {
     cause: error,
   });

@@ -7,7 +7,7 @@ class SessionExpiredController {
   static $inject = ['auth', 'sessionNotice', '$location'];
 
   readonly notice: SessionNoticeService;
-  private readonly auth: AuthService;
+  readonly auth: AuthService;
   private readonly $location: angular.ILocationService;
 
   constructor(auth: AuthService, sessionNotice: SessionNoticeService, $location: angular.ILocationService) {
