@@ -10,10 +10,17 @@ import { createApp } from './http/app.ts';
 import { type KeyFile, keyFilePath, loadOrCreateKeys, readKeys } from './keys/key-store.ts';
 import { createProvider } from './oidc/provider.ts';
 import { LoginThrottle } from './security/login-throttle.ts';
+import { verifyPassword } from './security/passwords.ts';
 import { openDatabase } from './store/database.ts';
 import { startExpirySweeper } from './store/oidc-adapter.ts';
 import { TenantStore } from './store/tenant-store.ts';
-import { loadTenantFile, TenantError } from './tenant/tenant-schema.ts';
+import { loadTenantFile, type Tenant, TenantError } from './tenant/tenant-schema.ts';
+
+const DEMO_PASSWORDS: Record<string, string> = {
+  'alice@example.com': 'Alice-password-1',
+  'bob@example.com': 'Bob-password-1',
+  'carol@example.com': 'Carol-password-1',
+};
 
 export type RunningServer = { url: string; close(): Promise<void> };
 
@@ -24,9 +31,11 @@ export async function startServer(
   logger: Logger = pino({ level: config.logLevel }),
 ): Promise<RunningServer> {
   const tenant = loadTenantFile(config.tenantFile);
+  if (config.production) refusePlainPasswords(tenant);
   const db = openDatabase(config.dataDir);
   const store = new TenantStore(db);
   await store.seed(tenant);
+  if (config.production) await refuseDemoUsers(store);
   for (const c of store.listClients()) {
     if (c.secretEnv && !config.secrets[c.secretEnv]) {
       throw new TenantError(
@@ -93,3 +102,27 @@ export async function startServer(
 }
 
 export type { FSWatcher };
+
+/** In production, users come with hashes (`npm run tenant -- hash-password`), never with passwords in a file. */
+function refusePlainPasswords(tenant: Tenant): void {
+  const plain = tenant.users.flatMap((u, i) =>
+    u.password === undefined ? [] : [`users.${i}.password (${u.email})`],
+  );
+  if (plain.length > 0) {
+    throw new TenantError(
+      `refusing plain passwords in the tenant file with NODE_ENV=production: ${plain.join(', ')}; use passwordHash`,
+    );
+  }
+}
+
+/** The demo identities of the default tenant must not sign in to a production server, even from an old DATA_DIR. */
+async function refuseDemoUsers(store: TenantStore): Promise<void> {
+  for (const [email, password] of Object.entries(DEMO_PASSWORDS)) {
+    const user = store.findUserByEmail(email);
+    if (user && (await verifyPassword(password, user.passwordHash))) {
+      throw new TenantError(
+        `refusing the demo user ${email} with its demo password with NODE_ENV=production`,
+      );
+    }
+  }
+}

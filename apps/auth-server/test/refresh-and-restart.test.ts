@@ -77,6 +77,35 @@ describe('refresh tokens', () => {
   });
 });
 
+describe('introspection', () => {
+  const introspect = (token: string, auth: Record<string, string>) =>
+    fetch(`${servers[0]!.issuer}/oauth/introspect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token, ...auth }),
+    });
+
+  it('answers a confidential client about a refresh token, and tells a public client nothing', async () => {
+    const client = new OAuthTestClient(servers[0]!.issuer);
+    const { tokens } = await client.signIn(ALICE);
+    const res = await introspect(tokens.refresh_token!, {
+      client_id: 'messages-m2m',
+      client_secret: 'dev-m2m-secret',
+    });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { active: boolean; client_id: string };
+    assert.equal(body.active, true);
+    assert.equal(body.client_id, 'angularjs-spa');
+    const spa = await introspect(tokens.refresh_token!, { client_id: 'angularjs-spa' });
+    assert.deepEqual(await spa.json(), { active: false }, 'a public client learns nothing');
+    const wrong = await introspect(tokens.refresh_token!, {
+      client_id: 'messages-m2m',
+      client_secret: 'nope',
+    });
+    assert.equal(wrong.status, 401);
+  });
+});
+
 describe('restart on the same DATA_DIR', () => {
   it('keeps the key (same kid), so tokens from before verify, and refresh tokens keep working', async () => {
     const dir = tempDir();

@@ -244,9 +244,10 @@ export function createProvider(opts: {
     pkce: { required: () => true },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     ttl: {
-      AccessToken: 3600,
+      // The API's token lifetime (getResourceServerInfo); one hour for the opaque /userinfo token.
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? 3600,
       AuthorizationCode: 60,
-      ClientCredentials: 3600,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? 3600,
       IdToken: 3600,
       Interaction: 3600,
       Session: 3 * 24 * 3600,

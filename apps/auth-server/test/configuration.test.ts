@@ -1,0 +1,172 @@
+// Start-up configuration and the tenant file: clear refusals, and a tenant moved to other ports and lifetimes.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { loadConfig } from '../src/config/config.ts';
+import { parseTenant } from '../src/tenant/tenant-schema.ts';
+import {
+  APP_DIR,
+  type AuthServerProcess,
+  removeDir,
+  startAuthServer,
+  tempDir,
+} from './support/auth-server-process.ts';
+import { decodeJwt, OAuthTestClient } from './support/oauth-client.ts';
+
+const defaultTenant = () => JSON.parse(readFileSync(join(APP_DIR, 'tenant.json'), 'utf8'));
+const dirs: string[] = [];
+const servers: AuthServerProcess[] = [];
+after(async () => {
+  for (const s of servers) await s.stop();
+  for (const d of dirs) removeDir(d);
+});
+
+function startFails(env: Record<string, string>) {
+  const dir = tempDir();
+  dirs.push(dir);
+  const run = spawnSync(process.execPath, [join(APP_DIR, 'src/main.ts')], {
+    cwd: APP_DIR,
+    env: { PATH: process.env.PATH, PORT: '0', DATA_DIR: dir, ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  assert.equal(run.status, 1, run.stdout + run.stderr);
+  return run.stderr;
+}
+
+describe('configuration', () => {
+  it('has the contract defaults', () => {
+    const c = loadConfig({});
+    assert.equal(c.port, 4000);
+    assert.equal(c.issuer, 'http://localhost:4000');
+    assert.equal(c.dataDir, join(APP_DIR, '.data'));
+    assert.equal(c.tenantFile, join(APP_DIR, 'tenant.json'));
+    assert.equal(c.secrets.M2M_CLIENT_SECRET, 'dev-m2m-secret');
+    assert.equal(loadConfig({ PORT: '4100' }).issuer, 'http://localhost:4100');
+  });
+
+  it('refuses an issuer with a trailing slash and a bad port, naming the variable', () => {
+    assert.throws(
+      () => loadConfig({ ISSUER: 'http://localhost:4000/' }),
+      /ISSUER: must not end with a slash/,
+    );
+    assert.throws(() => loadConfig({ PORT: 'eighty' }), /PORT/);
+  });
+
+  it('refuses development defaults with NODE_ENV=production', () => {
+    assert.throws(() => loadConfig({ NODE_ENV: 'production' }), /M2M_CLIENT_SECRET must be set/);
+    assert.throws(
+      () =>
+        loadConfig({
+          NODE_ENV: 'production',
+          M2M_CLIENT_SECRET: 'x'.repeat(40),
+          ISSUER: 'http://auth.example.com',
+        }),
+      /ISSUER must use https/,
+    );
+    const ok = loadConfig({
+      NODE_ENV: 'production',
+      M2M_CLIENT_SECRET: 'x'.repeat(40),
+      ISSUER: 'https://auth.example.com',
+    });
+    assert.equal(ok.production, true);
+  });
+
+  it('does not start in production with the demo passwords of the default tenant', () => {
+    const stderr = startFails({ NODE_ENV: 'production', M2M_CLIENT_SECRET: 'x'.repeat(40) });
+    assert.match(
+      stderr,
+      /refusing plain passwords in the tenant file with NODE_ENV=production: users\.0\.password/,
+    );
+  });
+});
+
+describe('the tenant file', () => {
+  it('is accepted as shipped', () => {
+    const t = parseTenant(defaultTenant());
+    assert.deepEqual(
+      t.apis.map((a) => [a.name, a.identifier, a.signingAlg, a.rbac, a.permissionsInToken]),
+      [['Messages API', 'http://localhost:3001/api', 'RS256', true, true]],
+    );
+  });
+
+  it('names the path of a bad field', () => {
+    const t = defaultTenant();
+    t.applications[0].callbackUrls[0] = 'not a url';
+    t.roles[1].permissions[0].scope = 'delete:messages';
+    t.apis[0].accessTokenLifetime = 5;
+    let message = '';
+    try {
+      parseTenant(t, 'my-tenant.json');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    assert.match(message, /invalid tenant file my-tenant.json/);
+    assert.match(message, /applications\.0\.callbackUrls\.0: must be an absolute URL/);
+    assert.match(message, /apis\.0\.accessTokenLifetime:/);
+    assert.match(
+      message,
+      /roles\.1\.permissions\.0\.scope: API http:\/\/localhost:3001\/api has no scope delete:messages/,
+    );
+  });
+
+  it('stops the server with that message at start', () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const t = defaultTenant();
+    t.users[0].roles = ['admin'];
+    writeFileSync(join(dir, 'tenant.json'), JSON.stringify(t));
+    assert.match(startFails({ TENANT_FILE: join(dir, 'tenant.json') }), /users\.0\.roles\.0: no role admin/);
+  });
+
+  it('moves to other ports and short lifetimes as data (what the e2e helper does)', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const t = defaultTenant();
+    const spa = t.applications.find((a: { clientId: string }) => a.clientId === 'angularjs-spa');
+    spa.callbackUrls = ['http://localhost:13000/callback'];
+    spa.logoutUrls = ['http://localhost:13000/'];
+    spa.webOrigins = ['http://localhost:13000'];
+    t.apis[0].accessTokenLifetime = 10;
+    t.signup.enabled = false;
+    writeFileSync(join(dir, 'tenant.json'), JSON.stringify(t));
+    const server = await startAuthServer({
+      dataDir: join(dir, 'data'),
+      env: { TENANT_FILE: join(dir, 'tenant.json') },
+    });
+    servers.push(server);
+    const client = new OAuthTestClient(server.issuer);
+    const { tokens } = await client.signIn({
+      email: 'alice@example.com',
+      password: 'Alice-password-1',
+      redirectUri: 'http://localhost:13000/callback',
+    });
+    assert.equal(tokens.expires_in, 10);
+    const { payload } = decodeJwt(tokens.access_token!);
+    assert.equal(Number(payload.exp) - Number(payload.iat), 10);
+    const refreshed = await client.token(
+      { grant_type: 'refresh_token', client_id: 'angularjs-spa', refresh_token: tokens.refresh_token! },
+      { origin: 'http://localhost:13000' },
+    );
+    assert.equal(refreshed.headers.get('access-control-allow-origin'), 'http://localhost:13000');
+    await assert.rejects(
+      new OAuthTestClient(server.issuer).signIn({ email: 'alice@example.com', password: 'Alice-password-1' }),
+      /did not reach the callback/,
+      'the old callback on port 3000 is no longer registered',
+    );
+    const login = await client.follow(
+      client.authorizeUrl({
+        client_id: 'angularjs-spa',
+        response_type: 'code',
+        redirect_uri: 'http://localhost:13000/callback',
+        scope: 'openid',
+        prompt: 'login',
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
+      }),
+    );
+    assert.doesNotMatch(login.body, /Sign up/, 'sign-up is off for this tenant');
+  });
+});
