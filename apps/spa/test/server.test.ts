@@ -47,7 +47,11 @@ describe('static server', () => {
       assert.match(html, /<html lang="en" ng-csp>/);
       assert.ok(html.includes(`src="/${built.script.file}"`));
       assert.ok(html.includes(`href="/${built.stylesheet.file}"`));
-      assert.doesNotMatch(html, /<script>|<style|\sstyle=|\son[a-z]+=/i, 'no inline script, style or handler');
+      assert.doesNotMatch(
+        html,
+        /<script>|<style|\sstyle=|\son[a-z]+=/i,
+        'no inline script, style or handler',
+      );
     }
     const res = await fetch(`${base}/ping`);
     const csp = res.headers.get('content-security-policy') ?? '';
