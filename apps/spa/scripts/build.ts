@@ -1,7 +1,7 @@
 // Bundles the SPA with esbuild into dist/: one script and one stylesheet with content-hashed
 // names (so they can be cached as immutable), their gzip twins (served when the browser
 // accepts gzip, so nothing is compressed per request), and index.html pointing at them.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -50,10 +50,29 @@ const minifiedAngular: esbuild.Plugin = {
   },
 };
 
+function writeAtomically(file: string, content: string | Buffer): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, content);
+  renameSync(temporary, file);
+}
+
+/** Removes assets of earlier builds, once they are old enough that no page still loading needs them. */
+function pruneStaleAssets(outDir: string, current: ReadonlySet<string>, maxAgeMs = 10 * 60 * 1000): void {
+  const assetsDir = path.join(outDir, 'assets');
+  for (const name of readdirSync(assetsDir)) {
+    const file = `assets/${name}`;
+    const base = file.replace(/\.(gz|map|LEGAL\.txt)$/, '').replace(/\.(gz|map)$/, '');
+    if (current.has(file) || current.has(base)) continue;
+    const full = path.join(assetsDir, name);
+    if (Date.now() - statSync(full).mtimeMs > maxAgeMs) rmSync(full, { force: true });
+  }
+}
+
 export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const started = performance.now();
   const outDir = options.outDir ?? distDir;
-  rmSync(outDir, { recursive: true, force: true });
+  // No wipe of dist: a server may be serving it while we build. Assets have content-hashed
+  // names, index.html is replaced atomically, and stale assets are pruned afterwards.
   mkdirSync(outDir, { recursive: true });
   const result = await esbuild.build({
     absWorkingDir: spaRoot,
@@ -67,6 +86,10 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
     platform: 'browser',
     sourcemap: 'linked',
     legalComments: 'linked',
+    // angular.min.js's notice is not a /*! legal comment, so esbuild would drop it; keep one line.
+    banner: {
+      js: '/*! AngularJS 1.8.3 and angular-route (c) Google LLC, MIT License; oauth4webapi (c) Filip Skokan, MIT License */',
+    },
     loader: { '.html': 'text' },
     metafile: true,
     plugins: [minifiedAngular],
@@ -82,7 +105,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const asset = (file: string): BuiltAsset => {
     const content = readFileSync(path.join(outDir, file));
     const gzipped = gzipSync(content, { level: 9 });
-    writeFileSync(path.join(outDir, `${file}.gz`), gzipped);
+    writeAtomically(path.join(outDir, `${file}.gz`), gzipped);
     return { file, bytes: content.length, gzipBytes: gzipped.length };
   };
   const script = asset(scriptFile);
@@ -90,7 +113,8 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const html = readFileSync(path.join(srcDir, 'index.html'), 'utf8')
     .replace('__SCRIPT__', `/${script.file}`)
     .replace('__STYLESHEET__', `/${stylesheet.file}`);
-  writeFileSync(path.join(outDir, 'index.html'), html);
+  writeAtomically(path.join(outDir, 'index.html'), html);
+  pruneStaleAssets(outDir, new Set(outputs));
   return { script, stylesheet, ms: Math.round(performance.now() - started) };
 }
 

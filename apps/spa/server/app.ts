@@ -13,10 +13,15 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 /** The Content-Security-Policy directives: nothing inline, no eval, only the parties we talk to. */
-export function cspDirectives(spa: SpaConfig): Record<string, string[]> {
+export function cspDirectives(
+  spa: SpaConfig,
+  extraConnectSrc: readonly string[] = [],
+): Record<string, string[]> {
   const issuerOrigin = new URL(spa.issuer).origin;
   const apiOrigins = spa.allowedApiOrigins.map((o) => new URL(o).origin);
-  const connect = [...new Set(["'self'", issuerOrigin, new URL(spa.apiUrl).origin, ...apiOrigins])];
+  const connect = [
+    ...new Set(["'self'", issuerOrigin, new URL(spa.apiUrl).origin, ...apiOrigins, ...extraConnectSrc]),
+  ];
   return {
     'default-src': ["'none'"],
     'script-src': ["'self'"],
@@ -35,13 +40,13 @@ function noStore(res: Response): void {
   res.setHeader('Cache-Control', 'no-store');
 }
 
-export function createApp(spa: SpaConfig, distDir: string): Express {
+export function createApp(spa: SpaConfig, distDir: string, extraConnectSrc: readonly string[] = []): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(
     helmet({
-      contentSecurityPolicy: { useDefaults: false, directives: cspDirectives(spa) },
+      contentSecurityPolicy: { useDefaults: false, directives: cspDirectives(spa, extraConnectSrc) },
       referrerPolicy: { policy: 'no-referrer' },
       crossOriginOpenerPolicy: { policy: 'same-origin' },
       crossOriginResourcePolicy: { policy: 'same-origin' },

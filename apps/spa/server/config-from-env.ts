@@ -13,6 +13,8 @@ export const DEFAULTS = {
 export interface ServerConfig {
   readonly port: number;
   readonly spa: SpaConfig;
+  /** Further origins the page may connect to WITHOUT the token (CSP connect-src only). */
+  readonly extraConnectSrc: readonly string[];
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -85,5 +87,30 @@ export function serverConfigFromEnv(env: Env): ServerConfig {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new ConfigError([`PORT must be an integer from 0 to 65535, not ${JSON.stringify(rawPort)}`]);
   }
-  return { port, spa: spaConfigFromEnv(env) };
+  return { port, spa: spaConfigFromEnv(env), extraConnectSrc: extraConnectSrcFromEnv(env) };
+}
+
+/** EXTRA_CONNECT_SRC: comma list of http(s) origins, e.g. a service called without a token, or test hosts. */
+export function extraConnectSrcFromEnv(env: Env): string[] {
+  const listed = value(env, 'EXTRA_CONNECT_SRC');
+  if (!listed) return [];
+  const problems: string[] = [];
+  const origins = listed
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '')
+    .map((o) => {
+      try {
+        const url = new URL(o);
+        if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin === o.replace(/\/$/, '')) {
+          return url.origin;
+        }
+      } catch {}
+      problems.push(
+        `EXTRA_CONNECT_SRC: ${JSON.stringify(o)} is not an http(s) origin (scheme://host[:port])`,
+      );
+      return '';
+    });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return origins;
 }

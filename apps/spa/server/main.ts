@@ -37,7 +37,7 @@ if (needsBuild()) {
   console.log(`spa: built ${script.file} in ${ms} ms`);
 }
 
-const app = createApp(config.spa, distDir);
+const app = createApp(config.spa, distDir, config.extraConnectSrc);
 const server = app.listen(config.port, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

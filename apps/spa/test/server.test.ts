@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type BuildResult, build } from '../scripts/build.ts';
 import { createApp } from '../server/app.ts';
-import { spaConfigFromEnv } from '../server/config-from-env.ts';
+import { extraConnectSrcFromEnv, spaConfigFromEnv } from '../server/config-from-env.ts';
 
 const spa = spaConfigFromEnv({
   ISSUER_BASE_URL: 'http://localhost:4999',
@@ -141,6 +141,25 @@ describe('configuration from the environment', () => {
       /plain http is allowed only for loopback/,
     );
     assert.throws(() => spaConfigFromEnv({ ALLOWED_API_ORIGINS: 'localhost' }), /not an absolute URL/);
+  });
+
+  it('takes extra connect-src origins only as plain origins', () => {
+    assert.deepEqual(
+      extraConnectSrcFromEnv({ EXTRA_CONNECT_SRC: 'http://evil.localhost:3001, https://x.example/' }),
+      ['http://evil.localhost:3001', 'https://x.example'],
+    );
+    assert.throws(
+      () => extraConnectSrcFromEnv({ EXTRA_CONNECT_SRC: "'unsafe-eval'" }),
+      /not an http\(s\) origin/,
+    );
+    assert.throws(
+      () => extraConnectSrcFromEnv({ EXTRA_CONNECT_SRC: 'https://x.example/path' }),
+      /not an http/,
+    );
+    assert.throws(
+      () => extraConnectSrcFromEnv({ EXTRA_CONNECT_SRC: 'http://a; script-src *' }),
+      /not an http/,
+    );
   });
 
   it('refuses bad URLs, a scope without openid, and http in production', () => {

@@ -74,7 +74,7 @@ export class ApiAuthInterceptor {
     }
     if (rejection.status !== 401) return this.$q.reject(rejection);
     if (mark.token === undefined) {
-      return this.unauthenticated(rejection, 'signed-out', 'Sign in to call this API.');
+      return this.unauthenticated(rejection, 'signed-out', `The API answered 401: ${describe(rejection)}`);
     }
     if (mark.retried || !this.settings.tokenRenewer) {
       return this.unauthenticated(rejection, 'expired', describe(rejection));
