@@ -1,6 +1,6 @@
 // The run-time tenant in SQLite: what the tenant file seeds and the admin CLI changes; the server reads it per request.
 import { randomBytes } from 'node:crypto';
-import type { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { hashPassword } from '../security/passwords.ts';
 import type { ApiDefinition, ApplicationDefinition, Tenant } from '../tenant/tenant-schema.ts';
 
@@ -76,8 +76,50 @@ export function clientMetadataFor(app: ApplicationDefinition): Record<string, un
 export class TenantStore {
   readonly db: DatabaseSync;
 
+  private readonly statements = new Map<string, StatementSync>();
+  // Reads on the token path are memoised; another process's commit (the CLI) bumps SQLite's data_version,
+  // which is checked at most every 250 ms, so CLI changes apply on the running server within that time.
+  private readonly memo = new Map<string, unknown>();
+  private dataVersion = -1;
+  private checkedAt = 0;
+
   constructor(db: DatabaseSync) {
     this.db = db;
+  }
+
+  private stmt(sql: string): StatementSync {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private cached<T>(key: string, load: () => T): T {
+    const now = Date.now();
+    if (now - this.checkedAt > 250) {
+      this.checkedAt = now;
+      const { data_version } = this.stmt('PRAGMA data_version').get() as { data_version: number };
+      if (data_version !== this.dataVersion) {
+        this.dataVersion = data_version;
+        this.memo.clear();
+      }
+    }
+    if (this.memo.has(key)) return this.memo.get(key) as T;
+    const value = load();
+    this.memo.set(key, value);
+    return value;
+  }
+
+  /** Our own writes do not change data_version for this connection. */
+  private invalidate(): void {
+    this.memo.clear();
+  }
+
+  private write(sql: string, ...params: SQLInputValue[]): void {
+    this.stmt(sql).run(...params);
+    this.invalidate();
   }
 
   transaction<T>(fn: () => T): T {
@@ -103,22 +145,25 @@ export class TenantStore {
       for (const api of tenant.apis) this.upsertApi(api);
       for (const app of tenant.applications) {
         const secretEnv = app.type === 'spa' ? null : app.clientSecret.env;
-        this.db
-          .prepare(
-            `INSERT INTO clients (client_id, name, type, metadata, secret_env, secret) VALUES (?, ?, ?, ?, ?, NULL)
+        this.write(
+          `INSERT INTO clients (client_id, name, type, metadata, secret_env, secret) VALUES (?, ?, ?, ?, ?, NULL)
              ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, type = excluded.type,
                metadata = excluded.metadata, secret_env = excluded.secret_env, secret = NULL`,
-          )
-          .run(app.clientId, app.name, app.type, JSON.stringify(clientMetadataFor(app)), secretEnv);
+          app.clientId,
+          app.name,
+          app.type,
+          JSON.stringify(clientMetadataFor(app)),
+          secretEnv,
+        );
       }
       for (const g of tenant.clientGrants)
         for (const s of g.scopes) this.addClientGrant(g.clientId, g.audience, s);
       for (const r of tenant.roles) {
-        this.db
-          .prepare(
-            'INSERT INTO roles (name, description) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET description = excluded.description',
-          )
-          .run(r.name, r.description);
+        this.write(
+          'INSERT INTO roles (name, description) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET description = excluded.description',
+          r.name,
+          r.description,
+        );
         for (const p of r.permissions) this.addRolePermission(r.name, p.audience, p.scope);
       }
       for (const u of tenant.users) {
@@ -132,23 +177,20 @@ export class TenantStore {
   }
 
   upsertApi(api: ApiDefinition): void {
-    this.db
-      .prepare(
-        `INSERT INTO apis (identifier, name, signing_alg, token_lifetime, rbac, permissions_in_token, allow_offline_access)
+    this.write(
+      `INSERT INTO apis (identifier, name, signing_alg, token_lifetime, rbac, permissions_in_token, allow_offline_access)
          VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (identifier) DO UPDATE SET name = excluded.name, signing_alg = excluded.signing_alg,
            token_lifetime = excluded.token_lifetime, rbac = excluded.rbac,
            permissions_in_token = excluded.permissions_in_token, allow_offline_access = excluded.allow_offline_access`,
-      )
-      .run(
-        api.identifier,
-        api.name,
-        api.signingAlg,
-        api.accessTokenLifetime,
-        Number(api.rbac),
-        Number(api.permissionsInToken),
-        Number(api.allowOfflineAccess),
-      );
+      api.identifier,
+      api.name,
+      api.signingAlg,
+      api.accessTokenLifetime,
+      Number(api.rbac),
+      Number(api.permissionsInToken),
+      Number(api.allowOfflineAccess),
+    );
     for (const s of api.scopes) this.addScope(api.identifier, s.value, s.description);
   }
 
@@ -160,35 +202,36 @@ export class TenantStore {
 
   addScope(apiIdentifier: string, value: string, description: string): void {
     if (!this.getApi(apiIdentifier)) throw new TenantStoreError(`no API with identifier ${apiIdentifier}`);
-    this.db
-      .prepare(
-        'INSERT INTO api_scopes (api, value, description) VALUES (?, ?, ?) ON CONFLICT (api, value) DO UPDATE SET description = excluded.description',
-      )
-      .run(apiIdentifier, value, description);
+    this.write(
+      'INSERT INTO api_scopes (api, value, description) VALUES (?, ?, ?) ON CONFLICT (api, value) DO UPDATE SET description = excluded.description',
+      apiIdentifier,
+      value,
+      description,
+    );
   }
 
   getApi(identifier: string): Api | undefined {
-    const row = this.db.prepare('SELECT * FROM apis WHERE identifier = ?').get(identifier) as
-      | ApiRow
-      | undefined;
-    if (!row) return undefined;
-    const scopes = this.db
-      .prepare('SELECT value, description FROM api_scopes WHERE api = ? ORDER BY value')
-      .all(identifier) as { value: string; description: string }[];
-    return {
-      identifier: row.identifier,
-      name: row.name,
-      signingAlg: row.signing_alg,
-      tokenLifetime: row.token_lifetime,
-      rbac: row.rbac === 1,
-      permissionsInToken: row.permissions_in_token === 1,
-      allowOfflineAccess: row.allow_offline_access === 1,
-      scopes: scopes.map((s) => ({ value: s.value, description: s.description })),
-    };
+    return this.cached(`api ${identifier}`, () => {
+      const row = this.stmt('SELECT * FROM apis WHERE identifier = ?').get(identifier) as ApiRow | undefined;
+      if (!row) return undefined;
+      const scopes = this.stmt('SELECT value, description FROM api_scopes WHERE api = ? ORDER BY value').all(
+        identifier,
+      ) as { value: string; description: string }[];
+      return {
+        identifier: row.identifier,
+        name: row.name,
+        signingAlg: row.signing_alg,
+        tokenLifetime: row.token_lifetime,
+        rbac: row.rbac === 1,
+        permissionsInToken: row.permissions_in_token === 1,
+        allowOfflineAccess: row.allow_offline_access === 1,
+        scopes: scopes.map((s) => ({ value: s.value, description: s.description })),
+      };
+    });
   }
 
   listApis(): Api[] {
-    const ids = this.db.prepare('SELECT identifier FROM apis ORDER BY name').all() as {
+    const ids = this.stmt('SELECT identifier FROM apis ORDER BY name').all() as {
       identifier: string;
     }[];
     return ids.map((r) => this.getApi(r.identifier)!);
@@ -197,37 +240,42 @@ export class TenantStore {
   createApplication(app: ApplicationDefinition, secret: string | null): void {
     if (this.getClient(app.clientId))
       throw new TenantStoreError(`an application with client id ${app.clientId} already exists`);
-    this.db
-      .prepare(
-        'INSERT INTO clients (client_id, name, type, metadata, secret_env, secret) VALUES (?, ?, ?, ?, NULL, ?)',
-      )
-      .run(app.clientId, app.name, app.type, JSON.stringify(clientMetadataFor(app)), secret);
+    this.write(
+      'INSERT INTO clients (client_id, name, type, metadata, secret_env, secret) VALUES (?, ?, ?, ?, NULL, ?)',
+      app.clientId,
+      app.name,
+      app.type,
+      JSON.stringify(clientMetadataFor(app)),
+      secret,
+    );
   }
 
   getClient(clientId: string): ClientRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM clients WHERE client_id = ?').get(clientId) as
-      | {
-          client_id: string;
-          name: string;
-          type: string;
-          metadata: string;
-          secret_env: string | null;
-          secret: string | null;
-        }
-      | undefined;
-    if (!row) return undefined;
-    return {
-      clientId: row.client_id,
-      name: row.name,
-      type: row.type,
-      metadata: JSON.parse(row.metadata) as Record<string, unknown>,
-      secretEnv: row.secret_env,
-      secret: row.secret,
-    };
+    return this.cached(`client ${clientId}`, () => {
+      const row = this.stmt('SELECT * FROM clients WHERE client_id = ?').get(clientId) as
+        | {
+            client_id: string;
+            name: string;
+            type: string;
+            metadata: string;
+            secret_env: string | null;
+            secret: string | null;
+          }
+        | undefined;
+      if (!row) return undefined;
+      return {
+        clientId: row.client_id,
+        name: row.name,
+        type: row.type,
+        metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+        secretEnv: row.secret_env,
+        secret: row.secret,
+      };
+    });
   }
 
   listClients(): ClientRecord[] {
-    const ids = this.db.prepare('SELECT client_id FROM clients ORDER BY client_id').all() as {
+    const ids = this.stmt('SELECT client_id FROM clients ORDER BY client_id').all() as {
       client_id: string;
     }[];
     return ids.map((r) => this.getClient(r.client_id)!);
@@ -235,10 +283,12 @@ export class TenantStore {
 
   /** Every SPA's allowed web origin: CORS for the routes we serve ourselves (/userinfo). */
   webOrigins(): Set<string> {
-    const origins = new Set<string>();
-    for (const c of this.listClients())
-      for (const o of (c.metadata.web_origins as string[] | undefined) ?? []) origins.add(o);
-    return origins;
+    return this.cached('webOrigins', () => {
+      const origins = new Set<string>();
+      for (const c of this.listClients())
+        for (const o of (c.metadata.web_origins as string[] | undefined) ?? []) origins.add(o);
+      return origins;
+    });
   }
 
   addClientGrant(clientId: string, api: string, scope: string): void {
@@ -247,25 +297,31 @@ export class TenantStore {
     if (client.type === 'spa')
       throw new TenantStoreError(`${clientId} is a SPA; client grants are for confidential applications`);
     this.requireScope(api, scope);
-    this.db
-      .prepare('INSERT OR IGNORE INTO client_grants (client_id, api, scope) VALUES (?, ?, ?)')
-      .run(clientId, api, scope);
+    this.write(
+      'INSERT OR IGNORE INTO client_grants (client_id, api, scope) VALUES (?, ?, ?)',
+      clientId,
+      api,
+      scope,
+    );
   }
 
   /** Scopes of a client grant, or undefined when the client has no grant for that API. */
   clientGrantScopes(clientId: string, api: string): string[] | undefined {
-    const rows = this.db
-      .prepare('SELECT scope FROM client_grants WHERE client_id = ? AND api = ?')
-      .all(clientId, api) as {
-      scope: string;
-    }[];
-    return rows.length === 0 ? undefined : rows.map((r) => r.scope);
+    return this.cached(`grant ${clientId} ${api}`, () => {
+      const rows = this.stmt('SELECT scope FROM client_grants WHERE client_id = ? AND api = ?').all(
+        clientId,
+        api,
+      ) as {
+        scope: string;
+      }[];
+      return rows.length === 0 ? undefined : rows.map((r) => r.scope);
+    });
   }
 
   listClientGrants(): { clientId: string; api: string; scopes: string[] }[] {
-    const rows = this.db
-      .prepare('SELECT client_id, api, scope FROM client_grants ORDER BY client_id, api, scope')
-      .all() as {
+    const rows = this.stmt(
+      'SELECT client_id, api, scope FROM client_grants ORDER BY client_id, api, scope',
+    ).all() as {
       client_id: string;
       api: string;
       scope: string;
@@ -287,39 +343,47 @@ export class TenantStore {
   }
 
   createRole(name: string, description: string): void {
-    if (this.db.prepare('SELECT 1 FROM roles WHERE name = ?').get(name))
+    if (this.stmt('SELECT 1 FROM roles WHERE name = ?').get(name))
       throw new TenantStoreError(`role ${name} already exists`);
-    this.db.prepare('INSERT INTO roles (name, description) VALUES (?, ?)').run(name, description);
+    this.write('INSERT INTO roles (name, description) VALUES (?, ?)', name, description);
   }
 
   addRolePermission(role: string, api: string, scope: string): void {
-    if (!this.db.prepare('SELECT 1 FROM roles WHERE name = ?').get(role))
+    if (!this.stmt('SELECT 1 FROM roles WHERE name = ?').get(role))
       throw new TenantStoreError(`no role ${role}`);
     this.requireScope(api, scope);
-    this.db
-      .prepare('INSERT OR IGNORE INTO role_permissions (role, api, scope) VALUES (?, ?, ?)')
-      .run(role, api, scope);
+    this.write(
+      'INSERT OR IGNORE INTO role_permissions (role, api, scope) VALUES (?, ?, ?)',
+      role,
+      api,
+      scope,
+    );
   }
 
   listRoles(): { name: string; description: string; permissions: { api: string; scope: string }[] }[] {
-    const roles = this.db.prepare('SELECT name, description FROM roles ORDER BY name').all() as {
+    const roles = this.stmt('SELECT name, description FROM roles ORDER BY name').all() as {
       name: string;
       description: string;
     }[];
     return roles.map((r) => ({
       name: r.name,
       description: r.description,
-      permissions: this.db
-        .prepare('SELECT api, scope FROM role_permissions WHERE role = ? ORDER BY api, scope')
-        .all(r.name) as { api: string; scope: string }[],
+      permissions: this.stmt(
+        'SELECT api, scope FROM role_permissions WHERE role = ? ORDER BY api, scope',
+      ).all(r.name) as { api: string; scope: string }[],
     }));
   }
 
   private insertUser(email: string, name: string, passwordHash: string): User {
     const id = `auth0|${randomBytes(12).toString('hex')}`;
-    this.db
-      .prepare('INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(id, email.toLowerCase(), name, passwordHash, Date.now());
+    this.write(
+      'INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)',
+      id,
+      email.toLowerCase(),
+      name,
+      passwordHash,
+      Date.now(),
+    );
     return { id, email: email.toLowerCase(), name, passwordHash };
   }
 
@@ -332,23 +396,21 @@ export class TenantStore {
   }
 
   findUserByEmail(email: string): User | undefined {
-    const row = this.db
-      .prepare('SELECT id, email, name, password_hash FROM users WHERE email = ?')
-      .get(email.toLowerCase()) as
-      | { id: string; email: string; name: string; password_hash: string }
-      | undefined;
+    const row = this.stmt('SELECT id, email, name, password_hash FROM users WHERE email = ?').get(
+      email.toLowerCase(),
+    ) as { id: string; email: string; name: string; password_hash: string } | undefined;
     return row && { id: row.id, email: row.email, name: row.name, passwordHash: row.password_hash };
   }
 
   findUserById(id: string): User | undefined {
-    const row = this.db.prepare('SELECT id, email, name, password_hash FROM users WHERE id = ?').get(id) as
+    const row = this.stmt('SELECT id, email, name, password_hash FROM users WHERE id = ?').get(id) as
       | { id: string; email: string; name: string; password_hash: string }
       | undefined;
     return row && { id: row.id, email: row.email, name: row.name, passwordHash: row.password_hash };
   }
 
   listUsers(): { id: string; email: string; name: string; roles: string[] }[] {
-    const users = this.db.prepare('SELECT id, email, name FROM users ORDER BY email').all() as {
+    const users = this.stmt('SELECT id, email, name FROM users ORDER BY email').all() as {
       id: string;
       email: string;
       name: string;
@@ -356,7 +418,7 @@ export class TenantStore {
     return users.map((u) => ({
       ...u,
       roles: (
-        this.db.prepare('SELECT role FROM user_roles WHERE user_id = ? ORDER BY role').all(u.id) as {
+        this.stmt('SELECT role FROM user_roles WHERE user_id = ? ORDER BY role').all(u.id) as {
           role: string;
         }[]
       ).map((r) => r.role),
@@ -366,19 +428,19 @@ export class TenantStore {
   assignRole(email: string, role: string): void {
     const user = this.findUserByEmail(email);
     if (!user) throw new TenantStoreError(`no user with email ${email}`);
-    if (!this.db.prepare('SELECT 1 FROM roles WHERE name = ?').get(role))
+    if (!this.stmt('SELECT 1 FROM roles WHERE name = ?').get(role))
       throw new TenantStoreError(`no role ${role}`);
-    this.db.prepare('INSERT OR IGNORE INTO user_roles (user_id, role) VALUES (?, ?)').run(user.id, role);
+    this.write('INSERT OR IGNORE INTO user_roles (user_id, role) VALUES (?, ?)', user.id, role);
   }
 
   /** The user's permissions on one API, through their roles (Auth0's RBAC). */
   userPermissions(userId: string, api: string): string[] {
-    const rows = this.db
-      .prepare(
+    return this.cached(`perm ${userId} ${api}`, () => {
+      const rows = this.stmt(
         `SELECT DISTINCT rp.scope FROM user_roles ur JOIN role_permissions rp ON rp.role = ur.role
-         WHERE ur.user_id = ? AND rp.api = ? ORDER BY rp.scope`,
-      )
-      .all(userId, api) as { scope: string }[];
-    return rows.map((r) => r.scope);
+           WHERE ur.user_id = ? AND rp.api = ? ORDER BY rp.scope`,
+      ).all(userId, api) as { scope: string }[];
+      return rows.map((r) => r.scope);
+    });
   }
 }
