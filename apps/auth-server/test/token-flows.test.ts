@@ -101,6 +101,39 @@ describe('authorization code + PKCE with RBAC', () => {
   });
 });
 
+describe('/userinfo with a JWT access token', () => {
+  it('answers the CORS preflight of the SPA origin only', async () => {
+    const preflight = (origin: string) =>
+      fetch(`${server.issuer}/userinfo`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'authorization',
+        },
+      });
+    const ok = await preflight('http://localhost:3000');
+    assert.equal(ok.status, 204);
+    assert.equal(ok.headers.get('access-control-allow-origin'), 'http://localhost:3000');
+    const other = await preflight('https://evil.example');
+    assert.notEqual(other.headers.get('access-control-allow-origin'), 'https://evil.example');
+  });
+
+  it('refuses a forged token and one without openid', async () => {
+    const call = (token: string) =>
+      fetch(`${server.issuer}/userinfo`, { headers: { authorization: `Bearer ${token}` } });
+    const forged = await call('eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0.eyJzdWIiOiJ4In0.c2ln');
+    assert.equal(forged.status, 401);
+    const m2m = await new OAuthTestClient(server.issuer).token({
+      grant_type: 'client_credentials',
+      client_id: 'messages-m2m',
+      client_secret: 'dev-m2m-secret',
+      audience: API,
+    });
+    assert.equal((await call(m2m.body.access_token!)).status, 403);
+  });
+});
+
 describe('client_credentials for messages-m2m', () => {
   const m2m = (extra: Record<string, string> = {}) =>
     new OAuthTestClient(server.issuer).token({

@@ -39,8 +39,9 @@ export function createApp(deps: AppDeps): Express {
           'style-src': ["'self'"],
           'script-src': ["'self'"],
           'img-src': ["'self'"],
-          // Forms post to this server and, after sign-in, redirect to registered callbacks.
-          'form-action': ["'self'", 'http:', 'https:'],
+          // Forms post to this server, whose redirects then go to registered callbacks and logout URLs only
+          // (browsers apply form-action to the redirects that follow a form submission).
+          'form-action': ["'self'", () => deps.store.redirectOrigins().join(' ')],
           'frame-ancestors': ["'none'"],
           'base-uri': ["'none'"],
         },

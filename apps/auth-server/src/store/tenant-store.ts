@@ -281,6 +281,19 @@ export class TenantStore {
     return ids.map((r) => this.getClient(r.client_id)!);
   }
 
+  /** Origins of every registered callback and logout URL: the hosted forms may redirect only there (CSP form-action). */
+  redirectOrigins(): string[] {
+    return this.cached('redirectOrigins', () => {
+      const origins = new Set<string>();
+      for (const c of this.listClients()) {
+        for (const key of ['redirect_uris', 'post_logout_redirect_uris']) {
+          for (const url of (c.metadata[key] as string[] | undefined) ?? []) origins.add(new URL(url).origin);
+        }
+      }
+      return [...origins];
+    });
+  }
+
   /** Every SPA's allowed web origin: CORS for the routes we serve ourselves (/userinfo). */
   webOrigins(): Set<string> {
     return this.cached('webOrigins', () => {
