@@ -102,7 +102,11 @@ describe('the login page', () => {
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, /frame-ancestors 'none'/);
     assert.doesNotMatch(csp, /unsafe-inline/);
-    assert.match(csp, /form-action 'self' http:\/\/localhost:3000(;|$)/, 'forms may lead only to registered URLs');
+    assert.match(
+      csp,
+      /form-action 'self' http:\/\/localhost:3000(;|$)/,
+      'forms may lead only to registered URLs',
+    );
     assert.equal(res.headers.get('cache-control'), 'no-store');
     const css = await fetch(`${server.issuer}/assets/hosted.css`);
     assert.equal(css.status, 200);
