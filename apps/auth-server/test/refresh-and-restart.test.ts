@@ -107,7 +107,7 @@ describe('introspection', () => {
 });
 
 describe('restart on the same DATA_DIR', () => {
-  it('keeps the key (same kid), so tokens from before verify, and refresh tokens keep working', async () => {
+  it('keeps the key (same kid), so tokens from before verify, refresh tokens and the browser session keep working', async () => {
     const dir = tempDir();
     dirs.push(dir);
     const first = await start(dir);
@@ -127,5 +127,17 @@ describe('restart on the same DATA_DIR', () => {
     const after = await refresh(client, tokens.refresh_token!);
     assert.equal(after.status, 200, JSON.stringify(after.body));
     assert.equal(decodeJwt(after.body.access_token!).header.kid, kidBefore);
+    const silent = await client.follow(
+      client.authorizeUrl({
+        client_id: 'angularjs-spa',
+        response_type: 'code',
+        redirect_uri: 'http://localhost:3000/callback',
+        scope: 'openid',
+        prompt: 'none',
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
+      }),
+    );
+    assert.ok(new URL(silent.url).searchParams.get('code'), `the browser session survived: ${silent.url}`);
   });
 });
