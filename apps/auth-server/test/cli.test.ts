@@ -224,6 +224,39 @@ describe('npm run tenant', () => {
     assert.equal(decodeJwt(body.access_token!).payload.scope, 'openid read:messages');
   });
 
+  it('gives an application a refresh-token reuse interval when asked (none by default)', async () => {
+    const app = tenant([
+      'create-app',
+      '--type',
+      'spa',
+      '--client-id',
+      'multi-tab-spa',
+      '--name',
+      'Multi-tab SPA',
+      '--callback',
+      'http://localhost:3000/callback',
+      '--reuse-interval',
+      '2',
+    ]);
+    assert.equal(app.status, 0, app.stderr);
+    const client = new OAuthTestClient(server.issuer);
+    const { tokens } = await client.signIn({
+      email: 'alice@example.com',
+      password: 'Alice-password-1',
+      clientId: 'multi-tab-spa',
+    });
+    const use = () =>
+      client.token({
+        grant_type: 'refresh_token',
+        client_id: 'multi-tab-spa',
+        refresh_token: tokens.refresh_token!,
+      });
+    assert.equal((await use()).status, 200);
+    assert.equal((await use()).status, 200, 'a second tab within the interval');
+    await new Promise((r) => setTimeout(r, 2200));
+    assert.equal((await use()).body.error, 'invalid_grant', 'reuse after the interval is detected');
+  });
+
   it('rotates keys in steps on the running server: publish, then sign, old tokens still verify', async () => {
     const m2m = () =>
       new OAuthTestClient(server.issuer).token({

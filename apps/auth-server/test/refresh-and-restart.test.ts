@@ -115,6 +115,7 @@ describe('restart on the same DATA_DIR', () => {
     const { tokens } = await client.signIn(ALICE);
     const kidBefore = decodeJwt(tokens.access_token!).header.kid;
     await first.stop();
+    assert.equal(first.child.exitCode, 0, 'SIGTERM shuts down cleanly');
 
     const second = await start(dir, first.port);
     const jwks = createRemoteJWKSet(new URL(`${second.issuer}/.well-known/jwks.json`));

@@ -61,6 +61,16 @@ describe('authorization code + PKCE with RBAC', () => {
     });
   }
 
+  it('drops scopes the API does not define', async () => {
+    const client = new OAuthTestClient(server.issuer);
+    const { tokens } = await client.signIn({
+      ...USERS.alice,
+      scope: 'openid read:messages delete:everything admin',
+    });
+    const { payload } = await verify(tokens.access_token!);
+    assert.equal(payload.scope, 'openid read:messages');
+  });
+
   it('issues an opaque token good at /userinfo when no audience is given (Auth0 behaviour)', async () => {
     const client = new OAuthTestClient(server.issuer);
     const { tokens } = await client.signIn({ ...USERS.bob, audience: '', scope: 'openid profile email' });
@@ -169,5 +179,54 @@ describe('client_credentials for messages-m2m', () => {
     const { status, body } = await m2m({ audience: 'https://unknown.example/api' });
     assert.equal(status, 400);
     assert.equal(body.error, 'invalid_target');
+  });
+});
+
+describe('bad input of any kind', () => {
+  it('never gets a 5xx or a stack trace', async () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const cases: [string, RequestInit][] = [
+      ['/authorize', {}],
+      ['/authorize?client_id=angularjs-spa&response_type=code&redirect_uri=%zz', {}],
+      ['/oauth/token', { method: 'POST', headers: form, body: '' }],
+      [
+        '/oauth/token',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"grant_type":"client_credentials"',
+        },
+      ],
+      [
+        '/oauth/token',
+        {
+          method: 'POST',
+          headers: form,
+          body: 'grant_type=refresh_token&client_id=angularjs-spa&refresh_token=x',
+        },
+      ],
+      [
+        '/oauth/token',
+        {
+          method: 'POST',
+          headers: form,
+          body: 'grant_type=authorization_code&client_id=angularjs-spa&code=x&code_verifier=y',
+        },
+      ],
+      ['/userinfo', { headers: { authorization: 'Bearer a.b.c' } }],
+      ['/userinfo', { headers: { authorization: 'Basic Zm9vOmJhcg==' } }],
+      ['/interaction/garbage', {}],
+      ['/interaction/garbage/login', { method: 'POST', headers: form, body: 'email=a&password=b&_csrf=c' }],
+      ['/v2/logout?client_id=no-such-client&returnTo=http%3A%2F%2Flocalhost%3A3000%2F', {}],
+      ['/oidc/logout?post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A3000%2F', {}],
+      ['/assets/../src/main.ts', {}],
+      ['/no/such/route', {}],
+    ];
+    for (const [path, init] of cases) {
+      const res = await fetch(`${server.issuer}${path}`, { ...init, redirect: 'manual' });
+      assert.ok(res.status < 500, `${init.method ?? 'GET'} ${path} answered ${res.status}`);
+      if (res.status < 300) assert.ok(path.startsWith('/oidc/logout'), `${path} should not succeed`);
+      assert.doesNotMatch(await res.text(), /at .*\.(ts|js):\d+/, 'no stack trace');
+    }
   });
 });
