@@ -39,6 +39,9 @@ describe('authorization code + PKCE with RBAC', () => {
       assert.equal(status, 200, JSON.stringify(tokens));
       assert.equal(tokens.token_type, 'Bearer');
       assert.ok(tokens.id_token, 'an ID token');
+      const id = decodeJwt(tokens.id_token).payload;
+      assert.equal(id.email, USERS[name].email, 'profile and email claims in the ID token, as Auth0 does');
+      assert.equal(typeof id.name, 'string');
       assert.ok(tokens.refresh_token, 'a refresh token although prompt=consent was not sent');
       const { payload, protectedHeader } = await verify(tokens.access_token!);
       assert.equal(protectedHeader.alg, 'RS256');

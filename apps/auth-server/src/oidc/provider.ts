@@ -57,9 +57,11 @@ export function createProvider(opts: {
     scopes: [...OIDC_SCOPES],
     claims: {
       openid: ['sub'],
-      profile: ['name', 'nickname', 'updated_at'],
+      profile: ['name', 'nickname'],
       email: ['email', 'email_verified'],
     },
+    // Auth0 puts the profile and email claims in the ID token; SPAs (oidc-client-ts) read the profile from it.
+    conformIdTokenClaims: false,
     extraClientMetadata: {
       properties: [
         'web_origins',
