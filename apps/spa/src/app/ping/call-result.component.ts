@@ -4,6 +4,7 @@ import type { CallResult } from './ping.service.ts';
 
 class CallResultController {
   result: CallResult | undefined;
+  showBody = false;
 
   isSuccess(): boolean {
     const status = this.result?.status;
