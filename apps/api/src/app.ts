@@ -3,7 +3,7 @@
 import type { JwtVerifier } from '@calling-api/jwt-bearer';
 import { auth } from '@calling-api/jwt-bearer/express';
 import cors from 'cors';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { ApiConfig } from './config.ts';
 import { errorHandler, notFound } from './http/json-errors.ts';
@@ -15,7 +15,7 @@ import { messageRoutes } from './routes/messages.routes.ts';
 import { pingRoutes } from './routes/ping.routes.ts';
 
 export type AppDependencies = {
-  config: Pick<ApiConfig, 'corsOrigins'>;
+  config: Pick<ApiConfig, 'corsOrigins' | 'exposeMetrics' | 'logRequests'>;
   verifier: JwtVerifier;
   store: MessageStore;
   logger: Logger;
@@ -25,7 +25,8 @@ export function createApp({ config, verifier, store, logger }: AppDependencies):
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(requestLogger(logger));
+  app.set('etag', false); // answers are per caller and never revalidated: no hash of every body
+  if (config.logRequests) app.use(requestLogger(logger));
   app.use(helmet());
   app.use(
     cors({
@@ -38,8 +39,13 @@ export function createApp({ config, verifier, store, logger }: AppDependencies):
     }),
   );
 
-  const protect = [requireKeys(verifier), auth({ verifier })];
-  app.use(healthRoutes(verifier));
+  // Answers to bearer requests are for one caller only: never stored by a shared cache.
+  const noStore: RequestHandler = (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  };
+  const protect = [noStore, requireKeys(verifier), auth({ verifier })];
+  app.use(healthRoutes(verifier, config.exposeMetrics));
   app.use(pingRoutes(protect));
   app.use(messageRoutes(protect, store));
   app.use(notFound);

@@ -48,6 +48,18 @@ const schema = z.object({
   JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
   /** Per-fetch timeout for discovery and JWKS (ms). */
   JWKS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  /** One log line per request (method, path, status, time); the benchmark turns it off. */
+  LOG_REQUESTS: z
+    .enum(['true', 'false', '1', '0', ''])
+    .default('true')
+    .transform((v) => v !== 'false' && v !== '0'),
+  /** Entries of the verified-token cache; 0 turns it off. */
+  TOKEN_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  /** Serve GET /metrics (verifier counters, memory); off by default: operators and benchmarks only. */
+  EXPOSE_METRICS: z
+    .enum(['true', 'false', '1', '0', ''])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
 });
 
 export type ApiConfig = {
@@ -57,6 +69,8 @@ export type ApiConfig = {
   corsOrigins: readonly string[];
   dataDir: string;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  exposeMetrics: boolean;
+  logRequests: boolean;
   verifier: VerifierOptions;
 };
 
@@ -101,6 +115,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     // Relative to the app folder, so `npm start` from the root and from apps/api share one store.
     dataDir: resolve(APP_DIR, values.DATA_DIR ?? '.data'),
     logLevel: values.LOG_LEVEL,
-    verifier: { ...verifier, cooldownMs: values.JWKS_COOLDOWN_MS, timeoutMs: values.JWKS_TIMEOUT_MS },
+    exposeMetrics: values.EXPOSE_METRICS,
+    logRequests: values.LOG_REQUESTS,
+    verifier: {
+      ...verifier,
+      cooldownMs: values.JWKS_COOLDOWN_MS,
+      timeoutMs: values.JWKS_TIMEOUT_MS,
+      cache: values.TOKEN_CACHE_SIZE === 0 ? false : { maxEntries: values.TOKEN_CACHE_SIZE },
+    },
   };
 }

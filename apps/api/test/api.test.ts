@@ -5,6 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { startTestIssuer, type TestIssuer } from '@calling-api/jwt-bearer/testing';
 import { type ApiProcess, startApi } from './support/api-process.ts';
 
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
 type Body = { error?: string; error_description?: string; [key: string]: unknown };
 
 describe('Messages API over HTTP', () => {
@@ -74,6 +76,7 @@ describe('Messages API over HTTP', () => {
       sub: 'auth0|carol',
       scope: 'openid',
     });
+    assert.equal(res.headers.get('cache-control'), 'no-store');
   });
 
   it('GET /healthz is 200 once keys are loaded', async () => {
@@ -113,6 +116,11 @@ describe('Messages API over HTTP', () => {
       [await mint({}, { typ: 'JWT' }), 'typ JWT (an ID token is not an access token)'],
       [await mint({}, { omit: ['sub'] }), 'missing sub'],
       [tampered, 'tampered payload'],
+      [
+        `${b64({ alg: 'RS256\r\nSet-Cookie: a=1', typ: 'at+jwt' })}.${p}.${s}`,
+        'alg with CRLF (header injection)',
+      ],
+      [`${b64({ alg: 'RS256', typ: 'at+jwt\u2028é"' })}.${p}.${s}`, 'typ with non-ASCII and a quote'],
       ['not-a-jwt', 'malformed'],
       ['eyJhbGciOiJSUzI1NiJ9.e30.c2ln', 'malformed header'],
       [`${h}.${'A'.repeat(9000)}.${s}`, 'oversized'],

@@ -27,7 +27,9 @@ export type BearerErrorCode =
 
 export type ErrorBody = { error: string; error_description: string };
 
-const quote = (value: string): string => value.replace(/["\\]/g, '');
+// RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E: no quote, no
+// backslash, ASCII only; anything else (possibly echoed from a token) becomes "?".
+const quote = (value: string): string => value.replace(/["\\]/g, '').replace(/[^\x20-\x7e]/g, '?');
 
 /** RFC 6750 §3: `Bearer realm="api", error="...", error_description="..."`. */
 function challenge(realm: string, params: Record<string, string | undefined>): string {

@@ -20,6 +20,12 @@ export const ASYMMETRIC_ALGORITHMS: readonly string[] = [
 // Headers that point at or embed key material: trusting them lets the token pick its own key.
 const KEY_HEADERS = ['jku', 'x5u', 'x5c', 'jwk'] as const;
 
+/** A header value as shown in an error: JSON, printable ASCII, short (it comes from the caller). */
+const show = (value: unknown): string => {
+  const text = (JSON.stringify(value ?? null) ?? 'null').replace(/[^\x20-\x7e]/g, '?');
+  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
+};
+
 export function normalizeTyp(typ: string): string {
   const lower = typ.toLowerCase();
   return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
@@ -33,7 +39,7 @@ export function validateHeader(
   const { alg, typ, kid } = header;
   if (typeof alg !== 'string' || !allowed.has(alg)) {
     throw new InvalidTokenError(
-      `The token's alg ${JSON.stringify(alg ?? null)} is not allowed (allowed: ${[...allowed].join(', ')}).`,
+      `The token's alg ${show(alg)} is not allowed (allowed: ${[...allowed].join(', ')}).`,
       'ERR_TOKEN_ALG_NOT_ALLOWED',
     );
   }
@@ -53,7 +59,7 @@ export function validateHeader(
   }
   if (typeof typ !== 'string' || !profile.typ.includes(normalizeTyp(typ))) {
     throw new InvalidTokenError(
-      `The token's typ ${JSON.stringify(typ ?? null)} is not an access-token type (expected ${profile.typ.join(' or ')}).`,
+      `The token's typ ${show(typ)} is not an access-token type (expected ${profile.typ.join(' or ')}).`,
       'ERR_TOKEN_TYP',
     );
   }
