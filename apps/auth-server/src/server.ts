@@ -76,6 +76,7 @@ export async function startServer(
     csrfSecret: keys.csrfSecret,
     signupEnabled: tenant.signup.enabled,
     production: config.production,
+    trustProxy: config.trustProxy,
     logger,
   });
 

@@ -28,7 +28,7 @@ function startFails(env: Record<string, string>) {
   dirs.push(dir);
   const run = spawnSync(process.execPath, [join(APP_DIR, 'src/main.ts')], {
     cwd: APP_DIR,
-    env: { PATH: process.env.PATH, PORT: '0', DATA_DIR: dir, ...env },
+    env: { PATH: process.env.PATH, PORT: '0', ISSUER: 'http://localhost:4999', DATA_DIR: dir, ...env },
     encoding: 'utf8',
     timeout: 20_000,
   });
@@ -53,6 +53,7 @@ describe('configuration', () => {
       /ISSUER: must not end with a slash/,
     );
     assert.throws(() => loadConfig({ PORT: 'eighty' }), /PORT/);
+    assert.throws(() => loadConfig({ PORT: '0' }), /ISSUER: required when PORT=0/);
   });
 
   it('refuses development defaults with NODE_ENV=production', () => {

@@ -20,11 +20,14 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   TENANT_FILE: z.string().min(1).default('tenant.json'),
   M2M_CLIENT_SECRET: z.string().min(1).default(DEV_M2M_SECRET),
+  TRUST_PROXY: z.enum(['true', 'false', '1', '0']).default('false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
 export type Config = {
   production: boolean;
+  /** Behind one TLS-terminating reverse proxy: trust its X-Forwarded-For/-Proto/-Host. */
+  trustProxy: boolean;
   port: number;
   issuer: string;
   dataDir: string;
@@ -48,6 +51,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
+  if (e.PORT === 0 && e.ISSUER === undefined) {
+    throw new ConfigError(
+      'invalid environment:\n  ISSUER: required when PORT=0 (the issuer must name the real port)',
+    );
+  }
   const issuer = e.ISSUER ?? `http://localhost:${e.PORT}`;
   if (production) {
     const problems: string[] = [];
@@ -68,6 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return {
     production,
+    trustProxy: e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1',
     port: e.PORT,
     issuer,
     dataDir: fromApp(e.DATA_DIR),

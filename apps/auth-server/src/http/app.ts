@@ -19,6 +19,7 @@ export type AppDeps = {
   csrfSecret: string;
   signupEnabled: boolean;
   production: boolean;
+  trustProxy: boolean;
   logger: Logger;
 };
 
@@ -27,8 +28,9 @@ const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  // Only behind a TLS-terminating proxy would X-Forwarded-* be trusted; locally, the socket address is the client.
-  app.set('trust proxy', false);
+  // X-Forwarded-* is trusted only from one configured proxy hop; otherwise the socket address is the client
+  // (throttling keys on it, so a spoofable header must not feed it).
+  app.set('trust proxy', deps.trustProxy ? 1 : false);
 
   app.use(
     helmet({

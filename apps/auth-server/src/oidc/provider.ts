@@ -274,6 +274,8 @@ export function createProvider(opts: {
   };
 
   const provider = new Provider(config.issuer, configuration);
+  // Secure cookies and https URLs need the proxy's X-Forwarded-Proto (guide §7); trusted only when configured.
+  provider.proxy = config.trustProxy;
   provider.on('grant.error', (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string }) =>
     logger.info(
       { client: ctx.oidc.client?.clientId, err: err.message, detail: err.error_detail },
