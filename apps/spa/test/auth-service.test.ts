@@ -150,6 +150,40 @@ describe('AuthService', () => {
     assert.equal(await auth.getAccessToken(), 'at1');
   });
 
+  it('starts a login with the state saved for the callback, or says why it cannot', async () => {
+    const events: Broadcast[] = [];
+    const { window, assigned, sessionStorage } = fakeWindow('http://localhost:3000/profile?tab=1');
+    const auth = new AuthService(fakeQ, fakeRootScope(events), fakeTimeout(), window, options);
+    const saved = {
+      codeVerifier: 'v'.repeat(43),
+      state: 's',
+      nonce: 'n',
+      returnTo: '/profile?tab=1',
+      createdAt: Date.now(),
+    };
+    let asked: string | undefined;
+    (auth as unknown as { oidc: Partial<OidcClient> }).oidc = {
+      createAuthorizationRequest: async (returnTo) => {
+        asked = returnTo;
+        return { url: 'http://localhost:4000/authorize?x=1', state: saved };
+      },
+    };
+    await auth.login();
+    assert.equal(asked, '/profile?tab=1', 'returns to the page the user was on');
+    assert.deepEqual(assigned, ['http://localhost:4000/authorize?x=1']);
+    assert.equal(sessionStorage.length, 1);
+    await auth.login('https://evil.example/');
+    assert.equal(asked, '/', 'never to another origin');
+    (auth as unknown as { oidc: Partial<OidcClient> }).oidc = {
+      createAuthorizationRequest: async () => {
+        throw new TypeError('Failed to fetch');
+      },
+    };
+    await auth.login();
+    assert.equal(auth.loginError?.error, 'network_error');
+    assert.equal(assigned.length, 2);
+  });
+
   it('logs out: memory cleared, refresh token revoked, server session ended with id_token_hint', async () => {
     const { auth, calls, assigned } = await signedIn(tokens(1), async () => tokens(2));
     await auth.logout();

@@ -70,15 +70,15 @@ export class AuthService {
   login(returnTo?: string): angular.IPromise<void> {
     const path = safeReturnPath(returnTo ?? this.$window.location.pathname + this.$window.location.search);
     this.loginError = undefined;
-    return this.$q.when(this.oidc.createAuthorizationRequest(path)).then(
-      ({ url, state }) => {
-        saveLoginState(this.$window.sessionStorage, state);
+    return this.$q
+      .when(this.oidc.createAuthorizationRequest(path))
+      .then(({ url, state }) => {
+        saveLoginState(this.$window.sessionStorage, state); // throws if storage is unavailable
         this.$window.location.assign(url);
-      },
-      (error: unknown) => {
+      })
+      .catch((error: unknown) => {
         this.loginError = toSignInError(error);
-      },
-    );
+      });
   }
 
   /** Completes the sign-in on /callback; resolves with the path to return to. */
