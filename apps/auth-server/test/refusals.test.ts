@@ -87,6 +87,48 @@ describe('the authorization endpoint refuses', () => {
   });
 });
 
+describe('the token endpoint refuses a code exchange', () => {
+  const getCode = async () => {
+    const client = new OAuthTestClient(server.issuer);
+    const { verifier, challenge } = pkcePair();
+    const page = await authorize(client, { code_challenge: challenge });
+    const done = await client.login(page, 'alice@example.com', 'Alice-password-1');
+    return { client, verifier, code: new URL(done.url).searchParams.get('code')! };
+  };
+  const exchange = (client: OAuthTestClient, fields: Record<string, string>) =>
+    client.token({
+      grant_type: 'authorization_code',
+      client_id: 'angularjs-spa',
+      redirect_uri: CALLBACK,
+      ...fields,
+    });
+
+  it('with the wrong PKCE verifier', async () => {
+    const { client, code } = await getCode();
+    const wrong = await exchange(client, { code, code_verifier: pkcePair().verifier });
+    assert.equal(wrong.status, 400);
+    assert.equal(wrong.body.error, 'invalid_grant');
+    assert.equal(wrong.body.access_token, undefined);
+  });
+
+  it('with a redirect_uri other than the one of the authorization request', async () => {
+    const { client, verifier, code } = await getCode();
+    const res = await exchange(client, {
+      code,
+      code_verifier: verifier,
+      redirect_uri: 'http://localhost:3000/other',
+    });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error, 'invalid_grant');
+  });
+
+  it('a second time (codes are single use)', async () => {
+    const { client, verifier, code } = await getCode();
+    assert.equal((await exchange(client, { code, code_verifier: verifier })).status, 200);
+    assert.equal((await exchange(client, { code, code_verifier: verifier })).body.error, 'invalid_grant');
+  });
+});
+
 describe('the login page', () => {
   it('is plain HTML with labelled fields, a strict CSP, no framing and no caching', async () => {
     const res = await authorize(new OAuthTestClient(server.issuer), {});

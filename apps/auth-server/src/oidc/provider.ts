@@ -42,7 +42,9 @@ export function createProvider(opts: {
       logger.error({ clientId: id, env: record.secretEnv }, 'client secret environment variable is not set');
       return undefined;
     }
-    return secret ? { ...record.metadata, client_secret: secret } : record.metadata;
+    // A copy: the tenant store memoises records, and the provider must not share (or alter) them.
+    const metadata = structuredClone(record.metadata);
+    return secret ? { ...metadata, client_secret: secret } : metadata;
   };
   const reuseInterval = (clientId: string) =>
     num(store.getClient(clientId)?.metadata.refresh_token_reuse_interval, 0);
