@@ -146,7 +146,13 @@ async function load(url: string, headers: Record<string, string> = {}): Promise<
 }
 
 type Metrics = {
-  verifier: { signatureChecks: number; jwksFetches: number; cacheHits: number; cacheSize: number };
+  verifier: {
+    signatureChecks: number;
+    jwksFetches: number;
+    cacheHits: number;
+    badSignatureHits: number;
+    cacheSize: number;
+  };
   memory: { heapUsed: number; rss: number };
 };
 const metrics = async (api: Server): Promise<Metrics> =>
@@ -191,6 +197,7 @@ async function runBench(): Promise<void> {
       EXPOSE_METRICS: 'true',
     };
     const ours = await startProcess(['--expose-gc', apiMain], apiEnv, /signing keys loaded/);
+    const oursKeysLoadedAt = Date.now();
     servers.push(ours);
     const peer = await startProcess(
       [fileURLToPath(import.meta.url), '--peer'],
@@ -258,9 +265,18 @@ async function runBench(): Promise<void> {
       `${noCache.url}/api/private-scoped`,
       auth(valid),
     );
+    const noCacheReject = await run(
+      'ours, cache off, /api/private-scoped (forged)',
+      `${noCache.url}/api/private-scoped`,
+      auth(forged),
+    );
     await noCache.stop();
 
     // One JWKS fetch per key set: rotate, then a token with the new kid.
+    // An unknown kid may trigger a refetch once per JWKS_COOLDOWN_MS (30 s): wait that out first.
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, 31_000 - (Date.now() - oursKeysLoadedAt))),
+    );
     const beforeRotation = (await metrics(ours)).verifier.jwksFetches;
     await issuer.rotate();
     const rotated = await fetch(`${ours.url}/api/private-scoped`, { headers: auth(await issuer.mint()) });
@@ -303,10 +319,13 @@ async function runBench(): Promise<void> {
       `| ours: /api/private-scoped, valid token | ${fmt(oursScoped.requests.average)} req/s, p99 ${oursScoped.latency.p99} ms | |`,
     );
     console.log(
-      `| ours: forged token (rejection path) | ${fmt(oursReject.requests.average)} req/s, p99 ${oursReject.latency.p99} ms | |`,
+      `| ours: forged token replayed (rejection path) | ${fmt(oursReject.requests.average)} req/s, p99 ${oursReject.latency.p99} ms | |`,
     );
     console.log(
       `| ours, cache off: /api/private-scoped | ${fmt(noCacheScoped.requests.average)} req/s, p99 ${noCacheScoped.latency.p99} ms | |`,
+    );
+    console.log(
+      `| ours, cache off: forged token | ${fmt(noCacheReject.requests.average)} req/s, p99 ${noCacheReject.latency.p99} ms | |`,
     );
     console.log(
       `| peer: /api/public | ${fmt(peerPublic.requests.average)} req/s, p99 ${peerPublic.latency.p99} ms | |`,
@@ -331,6 +350,9 @@ async function runBench(): Promise<void> {
     );
     console.log(
       `| cache on/off, protected | ${ratio(oursScoped.requests.average, noCacheScoped.requests.average)} | > 1 to keep the cache |`,
+    );
+    console.log(
+      `| cache on/off, rejection (same forged token replayed) | ${ratio(oursReject.requests.average, noCacheReject.requests.average)} | |`,
     );
     console.log(
       `| ${FLOOD} distinct forged tokens (known kid) | ${m1.verifier.signatureChecks - m0.verifier.signatureChecks} signature checks, ${jwks1 - jwks0} JWKS fetches, heap ${mb(m0.memory.heapUsed)} -> ${mb(m1.memory.heapUsed)}, cache ${m0.verifier.cacheSize} -> ${m1.verifier.cacheSize}, ${forgedFlood['4xx']} x 401 | <= 1 check each, 0 fetches, no growth |`,

@@ -1,6 +1,8 @@
-// Results of successful verifications, so a repeated token costs a hash and a lookup instead of
-// a signature check. Keyed by SHA-256 of the token (the token itself is never kept), bounded,
-// never used past the token's exp, and emptied whenever the issuer's key set changes.
+// Results of verifications, so a repeated token costs a hash and a lookup instead of a
+// signature check. Keyed by SHA-256 of the token (the token itself is never kept), bounded,
+// never used past the entry's expiry (the token's exp for a success), and emptied whenever the
+// issuer's key set changes. The verifier keeps two: successes, and bad signatures (a given
+// string fails the same way against the same keys, so replaying a forged token is cheap too).
 import { createHash } from 'node:crypto';
 import type { JsonObject } from './decode-token.ts';
 
@@ -11,8 +13,10 @@ export type CachedVerification = {
   generation: number;
 };
 
-export class VerifiedTokenCache {
-  readonly #entries = new Map<string, CachedVerification>();
+type Entry = { expiresAtMs: number; generation: number };
+
+export class VerifiedTokenCache<T extends Entry = CachedVerification> {
+  readonly #entries = new Map<string, T>();
   readonly #maxEntries: number;
 
   constructor(maxEntries: number) {
@@ -29,7 +33,7 @@ export class VerifiedTokenCache {
     return createHash('sha256').update(token).digest('base64url');
   }
 
-  get(key: string, generation: number, nowMs: number): CachedVerification | undefined {
+  get(key: string, generation: number, nowMs: number): T | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.generation !== generation || entry.expiresAtMs <= nowMs) {
@@ -39,7 +43,7 @@ export class VerifiedTokenCache {
     return entry;
   }
 
-  set(key: string, entry: CachedVerification): void {
+  set(key: string, entry: T): void {
     if (this.#entries.size >= this.#maxEntries) {
       // Oldest insertion first (Map order): a bounded FIFO is enough, hits need no reordering.
       const oldest = this.#entries.keys().next();

@@ -32,6 +32,8 @@ export type VerifierMetrics = KeySetMetrics & {
   verifications: number;
   signatureChecks: number;
   cacheHits: number;
+  /** Replays of a token whose signature already failed against the current keys. */
+  badSignatureHits: number;
   cacheSize: number;
   rejections: number;
 };
@@ -69,11 +71,18 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
   const now = options.now ?? Date.now;
 
   const keySet = new RemoteKeySet(options);
-  const cache =
-    options.cache === false ? undefined : new VerifiedTokenCache(options.cache?.maxEntries ?? 10_000);
-  if (cache) keySet.onChange(() => cache.clear());
+  const maxEntries = options.cache === false ? 0 : (options.cache?.maxEntries ?? 10_000);
+  const cache = maxEntries > 0 ? new VerifiedTokenCache(maxEntries) : undefined;
+  const badSignatures =
+    maxEntries > 0
+      ? new VerifiedTokenCache<{ expiresAtMs: number; generation: number }>(Math.min(1000, maxEntries))
+      : undefined;
+  keySet.onChange(() => {
+    cache?.clear();
+    badSignatures?.clear();
+  });
 
-  const counters = { verifications: 0, signatureChecks: 0, cacheHits: 0, rejections: 0 };
+  const counters = { verifications: 0, signatureChecks: 0, cacheHits: 0, badSignatureHits: 0, rejections: 0 };
 
   const context = (issuer: string): ClaimContext => ({
     issuer,
@@ -114,10 +123,17 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     validateClaims(payload, context(keySet.issuer!));
     const key = await keySet.getKey(header);
 
+    if (cacheKey !== undefined && badSignatures?.get(cacheKey, keySet.generation, now())) {
+      counters.badSignatureHits++;
+      throw new InvalidTokenError('The access token signature is invalid.', 'ERR_TOKEN_SIGNATURE');
+    }
     counters.signatureChecks++;
     try {
       await compactVerify(token, key, { algorithms: [...allowed] });
     } catch (error) {
+      if (cacheKey !== undefined) {
+        badSignatures?.set(cacheKey, { expiresAtMs: now() + 5 * 60_000, generation: keySet.generation });
+      }
       throw new InvalidTokenError('The access token signature is invalid.', 'ERR_TOKEN_SIGNATURE', {
         cause: error,
       });

@@ -324,12 +324,33 @@ describe('createVerifier against a real local issuer', () => {
       }
     });
 
-    it('never caches a refused token', async () => {
-      const verifier = make();
-      const forged = await issuer.mint({}, { signWith: 'attacker' });
-      for (let i = 0; i < 3; i++) await rejection(verifier.verify(forged));
-      assert.equal(verifier.metrics.signatureChecks, 3);
-      assert.equal(verifier.metrics.cacheSize, 0);
+    it('never caches a refused token as valid; a replayed bad signature costs a lookup, until the keys change', async () => {
+      const fresh = await startTestIssuer();
+      try {
+        const verifier = createVerifier({
+          issuerBaseURL: fresh.issuer,
+          audience: fresh.audience,
+          cooldownMs: 0,
+        });
+        const forged = await fresh.mint({}, { signWith: 'attacker' });
+        for (let i = 0; i < 3; i++) {
+          assert.equal(await rejection(verifier.verify(forged)), 'ERR_TOKEN_SIGNATURE');
+        }
+        assert.equal(verifier.metrics.signatureChecks, 1);
+        assert.equal(verifier.metrics.badSignatureHits, 2);
+        assert.equal(verifier.metrics.cacheSize, 0);
+        await fresh.rotate();
+        await verifier.verify(await fresh.mint()); // new key set
+        assert.equal(await rejection(verifier.verify(forged)), 'ERR_TOKEN_SIGNATURE');
+        assert.equal(verifier.metrics.signatureChecks, 3, 'judged again against the new key set');
+        const distinct = await Promise.all(
+          Array.from({ length: 20 }, () => fresh.mint({}, { signWith: 'attacker' })),
+        );
+        for (const token of distinct) await rejection(verifier.verify(token));
+        assert.equal(verifier.metrics.signatureChecks, 23, 'distinct forged tokens cost one check each');
+      } finally {
+        await fresh.close();
+      }
     });
   });
 });
