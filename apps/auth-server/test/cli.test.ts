@@ -224,6 +224,54 @@ describe('npm run tenant', () => {
     assert.equal(decodeJwt(body.access_token!).payload.scope, 'openid read:messages');
   });
 
+  it('creates a regular web application that signs users in with its secret (client_secret_basic)', async () => {
+    const app = tenant([
+      'create-app',
+      '--type',
+      'regular_web',
+      '--client-id',
+      'portal',
+      '--name',
+      'Portal',
+      '--callback',
+      'http://localhost:7000/cb',
+      '--no-refresh-token',
+    ]);
+    assert.equal(app.status, 0, app.stderr);
+    const secret = /client secret \(shown once\): (\S+)/.exec(app.stdout)![1]!;
+    const client = new OAuthTestClient(server.issuer);
+    const { pkcePair } = await import('./support/oauth-client.ts');
+    const { verifier, challenge } = pkcePair();
+    let page = await client.follow(
+      client.authorizeUrl({
+        client_id: 'portal',
+        response_type: 'code',
+        redirect_uri: 'http://localhost:7000/cb',
+        scope: 'openid read:messages',
+        audience: 'http://localhost:3001/api',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      }),
+    );
+    page = await client.login(page, 'alice@example.com', 'Alice-password-1');
+    const code = new URL(page.url).searchParams.get('code')!;
+    const body = {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: 'http://localhost:7000/cb',
+      code_verifier: verifier,
+    };
+    const basic = (s: string) => ({
+      authorization: `Basic ${Buffer.from(`portal:${s}`).toString('base64')}`,
+    });
+    const wrong = await client.token(body, basic('wrong'));
+    assert.equal(wrong.body.error, 'invalid_client');
+    const ok = await client.token(body, basic(secret));
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(decodeJwt(ok.body.access_token!).payload.scope, 'openid read:messages');
+    assert.equal(ok.body.refresh_token, undefined, 'no refresh tokens for this application');
+  });
+
   it('gives an application a refresh-token reuse interval when asked (none by default)', async () => {
     const app = tenant([
       'create-app',
