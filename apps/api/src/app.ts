@@ -3,7 +3,7 @@
 import type { JwtVerifier } from '@calling-api/jwt-bearer';
 import { auth } from '@calling-api/jwt-bearer/express';
 import cors from 'cors';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { ApiConfig } from './config.ts';
 import { errorHandler, notFound } from './http/json-errors.ts';
@@ -39,12 +39,7 @@ export function createApp({ config, verifier, store, logger }: AppDependencies):
     }),
   );
 
-  // Answers to bearer requests are for one caller only: never stored by a shared cache.
-  const noStore: RequestHandler = (_req, res, next) => {
-    res.set('Cache-Control', 'no-store');
-    next();
-  };
-  const protect = [noStore, requireKeys(verifier), auth({ verifier })];
+  const protect = [requireKeys(verifier), auth({ verifier })];
   app.use(healthRoutes(verifier, config.exposeMetrics));
   app.use(pingRoutes(protect));
   app.use(messageRoutes(protect, store));

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
@@ -88,6 +89,28 @@ describe('Express middleware auth()', () => {
       assert.match(res.headers.get('www-authenticate')!, /^Bearer realm="api", error="invalid_request"/);
       assert.equal(((await res.json()) as { error: string }).error, 'invalid_request');
     }
+  });
+
+  it('answers 400 invalid_request for two Authorization headers (Node keeps only the first in req.headers)', async () => {
+    const token = await issuer.mint();
+    const { port } = new URL(base);
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/private',
+          headers: ['Authorization', `Bearer ${token}`, 'Authorization', 'Bearer other'],
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(status, 400);
   });
 
   it('accepts a form-body token on POST (RFC 6750 §2.2)', async () => {

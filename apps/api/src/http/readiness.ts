@@ -5,6 +5,8 @@ import type { RequestHandler } from 'express';
 
 export function requireKeys(verifier: JwtVerifier): RequestHandler {
   return (_req, res, next) => {
+    // Answers to bearer requests are for one caller only: never stored by a shared cache.
+    res.set('Cache-Control', 'no-store');
     if (verifier.ready) {
       next();
       return;

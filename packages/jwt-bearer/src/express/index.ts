@@ -41,6 +41,16 @@ function renderOrPass(error: unknown, res: Response, next: NextFunction): void {
   else next(error);
 }
 
+/** Every Authorization value: Node keeps only the first in req.headers, rawHeaders has them all. */
+function authorizationValues(req: Request): string[] {
+  const raw = req.rawHeaders;
+  const values: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === 'authorization') values.push(raw[i + 1]!);
+  }
+  return values;
+}
+
 function isFormBody(req: Request): boolean {
   return (
     req.method !== 'GET' && req.method !== 'HEAD' && req.is('application/x-www-form-urlencoded') !== false
@@ -63,8 +73,9 @@ export function auth(options: AuthOptions = {}): AuthMiddleware {
     try {
       const token = extractToken(
         {
-          authorization: req.headersDistinct['authorization'],
-          query: req.query as Record<string, unknown>,
+          authorization: authorizationValues(req),
+          // Express 5 parses the query on every read of req.query: skip it when there is none.
+          query: req.originalUrl.includes('?') ? (req.query as Record<string, unknown>) : undefined,
           body: req.body,
           isFormBody: isFormBody(req),
         },
