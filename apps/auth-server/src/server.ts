@@ -1,6 +1,6 @@
 // Wires configuration, tenant, storage, keys and HTTP together; used by main.ts, the tests and the bench.
 import { type FSWatcher, unwatchFile, watchFile } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLocalJWKSet, type JWK } from 'jose';
 import type Provider from 'oidc-provider';
@@ -81,7 +81,9 @@ export async function startServer(
   });
 
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, (err?: Error) => (err ? reject(err) : resolve(s)));
+    const s = createServer(app);
+    s.once('error', reject);
+    s.listen(config.port, () => resolve(s));
   });
   server.keepAliveTimeout = 5000;
   const port = (server.address() as AddressInfo).port;

@@ -158,8 +158,11 @@ describe('client_credentials for messages-m2m', () => {
     });
 
   it('issues a token with every granted scope when none is asked for', async () => {
-    const { status, body } = await m2m();
+    const { status, body, headers } = await m2m();
     assert.equal(status, 200);
+    assert.match(headers.get('cache-control') ?? '', /no-store/);
+    assert.match(headers.get('content-security-policy') ?? '', /default-src 'none'/);
+    assert.equal(headers.get('x-content-type-options'), 'nosniff');
     const { payload } = await verify(body.access_token!);
     assert.equal(payload.sub, 'messages-m2m');
     assert.equal(payload.scope, 'read:messages write:messages');

@@ -1,6 +1,7 @@
 // The HTTP surface: security headers, hosted pages and Auth0-shaped extras in Express, then oidc-provider.
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import express, { type Express } from 'express';
+import express from 'express';
 import helmet from 'helmet';
 import type { createLocalJWKSet } from 'jose';
 import type Provider from 'oidc-provider';
@@ -25,7 +26,7 @@ export type AppDeps = {
 
 const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
 
-export function createApp(deps: AppDeps): Express {
+export function createApp(deps: AppDeps): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   // X-Forwarded-* is trusted only from one configured proxy hop; otherwise the socket address is the client
@@ -73,15 +74,35 @@ export function createApp(deps: AppDeps): Express {
   app.use(interactionRoutes(deps));
 
   // Last: oidc-provider owns every remaining route and ends the response itself.
+  const toProvider = providerHandler(deps.provider);
+  app.use((req, res) => toProvider(req, res));
+
+  // The token endpoint is the hot path and answers JSON only: it skips Express and helmet, with fixed headers.
+  return (req, res) => {
+    if (req.method === 'POST' && req.url === '/oauth/token') {
+      for (const [name, value] of TOKEN_ENDPOINT_HEADERS) res.setHeader(name, value);
+      toProvider(req, res);
+      return;
+    }
+    app(req, res);
+  };
+}
+
+const TOKEN_ENDPOINT_HEADERS: [string, string][] = [
+  ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'"],
+  ['X-Content-Type-Options', 'nosniff'],
+  ['Referrer-Policy', 'no-referrer'],
+];
+
+function providerHandler(current: () => Provider) {
   const handlers = new WeakMap<Provider, ReturnType<Provider['callback']>>();
-  app.use((req, res) => {
-    const provider = deps.provider();
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const provider = current();
     let handler = handlers.get(provider);
     if (!handler) {
       handler = provider.callback();
       handlers.set(provider, handler);
     }
     handler(req, res);
-  });
-  return app;
+  };
 }
