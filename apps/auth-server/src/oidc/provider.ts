@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import { logoutPage, messagePage } from '../http/views.ts';
 import { type KeyFile, providerJwks } from '../keys/key-store.ts';
+import { NodeSigningKey } from '../keys/node-signing-key.ts';
 import { createAdapterFactory } from '../store/oidc-adapter.ts';
 import type { TenantStore } from '../store/tenant-store.ts';
 import { OIDC_SCOPES } from '../tenant/tenant-schema.ts';
@@ -52,7 +53,7 @@ export function createProvider(opts: {
   const configuration: Configuration = {
     adapter: createAdapterFactory(store.db, { findClient, reuseInterval }),
     clients: [],
-    jwks: providerJwks(keys) as Configuration['jwks'],
+    jwks: { keys: providerJwks(keys).keys.map((jwk) => new NodeSigningKey(jwk)) },
     cookies: { keys: keys.cookieKeys, long: { signed: true }, short: { signed: true } },
     routes: ROUTES,
     responseTypes: ['code'],
@@ -179,6 +180,8 @@ export function createProvider(opts: {
     },
     features: {
       devInteractions: { enabled: false },
+      // Lets NodeSigningKey sign (experimental in 9.x: the version is pinned and the tests cover every signed token).
+      externalSigningSupport: { enabled: true, ack: 'experimental-01' },
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
