@@ -1,0 +1,168 @@
+// What a person does with the app, in steps the tests read like a script: click "Log In", type
+// the email and password into the hosted form, open Ping, press a button, read what the screen
+// shows. Everything read comes from the page's visible text (the data-test hooks), not from the
+// app's internals.
+import type { Locator, Page } from 'playwright-core';
+
+export interface DemoUser {
+  email: string;
+  password: string;
+}
+
+export const ALICE: DemoUser = { email: 'alice@example.com', password: 'Alice-password-1' };
+export const BOB: DemoUser = { email: 'bob@example.com', password: 'Bob-password-1' };
+export const CAROL: DemoUser = { email: 'carol@example.com', password: 'Carol-password-1' };
+
+export type CallKind = 'public' | 'private' | 'scoped';
+
+export interface ResultOnScreen {
+  status: string;
+  message: string;
+  error: string;
+  errorDescription: string;
+  missingScope: string;
+}
+
+export interface TokenPanel {
+  jti: string;
+  scope: string;
+  expiresIn: number;
+  claims: Record<string, unknown>;
+}
+
+const STEP_TIMEOUT = 15_000;
+
+const text = async (locator: Locator): Promise<string> =>
+  (await locator.count()) === 0 ? '' : ((await locator.first().textContent()) ?? '').trim();
+
+/** Waits for a visible hook; the error names the hook and the page the browser is on. */
+export async function see(page: Page, selector: string, timeout = STEP_TIMEOUT): Promise<Locator> {
+  const locator = page.locator(selector).first();
+  try {
+    await locator.waitFor({ state: 'visible', timeout });
+  } catch {
+    const body = (
+      (await page
+        .locator('body')
+        .textContent()
+        .catch(() => '')) ?? ''
+    ).replace(/\s+/g, ' ');
+    throw new Error(
+      `${selector} not visible after ${timeout} ms on ${page.url()}\npage text: ${body.slice(0, 800)}`,
+    );
+  }
+  return locator;
+}
+
+export async function openApp(page: Page, spaUrl: string, route = '/'): Promise<void> {
+  await page.goto(`${spaUrl}${route}`);
+  await see(page, '[data-test=nav-home]');
+}
+
+/** On the hosted login page: type the email and password, press "Continue". */
+export async function submitLoginForm(page: Page, user: DemoUser): Promise<void> {
+  await (await see(page, 'input[name=email]')).fill(user.email);
+  await (await see(page, 'input[name=password]')).fill(user.password);
+  await page.getByRole('button', { name: 'Continue' }).click();
+}
+
+/** From any app page: "Log In", the hosted form, and back in the app signed in as `user`. */
+export async function signIn(page: Page, spaUrl: string, user: DemoUser): Promise<void> {
+  await (await see(page, '[data-test=login]')).click();
+  await see(page, 'input[name=password]');
+  await submitLoginForm(page, user);
+  await page.waitForURL((url) => url.origin === new URL(spaUrl).origin && url.pathname !== '/callback', {
+    timeout: STEP_TIMEOUT,
+  });
+  const email = await see(page, '[data-test=user-email]');
+  const shown = (await email.textContent())?.trim();
+  if (shown !== user.email)
+    throw new Error(`signed in, but the navbar shows "${shown}" instead of ${user.email}`);
+}
+
+export async function goToPing(page: Page): Promise<void> {
+  await (await see(page, '[data-test=nav-ping]')).click();
+  await page.waitForURL((url) => url.pathname === '/ping', { timeout: STEP_TIMEOUT });
+  await see(page, '[data-test=call-public]');
+}
+
+async function readResult(page: Page, block: string): Promise<ResultOnScreen> {
+  const inBlock = (hook: string) => page.locator(`[data-test=${block}] [data-test=${hook}]`);
+  return {
+    status: await text(inBlock('status')),
+    message: await text(inBlock('message')),
+    error: await text(inBlock('error')),
+    errorDescription: await text(inBlock('error-description')),
+    missingScope: await text(inBlock('missing-scope')),
+  };
+}
+
+const API_PATHS: Record<CallKind | 'post', { method: string; path: string }> = {
+  public: { method: 'GET', path: '/api/public' },
+  private: { method: 'GET', path: '/api/private' },
+  scoped: { method: 'GET', path: '/api/private-scoped' },
+  post: { method: 'POST', path: '/api/messages' },
+};
+
+/**
+ * Presses a button and waits for the API's answer to arrive, then until the button is usable
+ * again (the call, and any retry after a token renewal, has finished), then reads the block.
+ */
+async function pressAndRead(page: Page, kind: CallKind | 'post'): Promise<ResultOnScreen> {
+  const button = kind === 'post' ? 'post-message' : `call-${kind}`;
+  const block = `result-${kind}`;
+  const { method, path } = API_PATHS[kind];
+  const answered = page.waitForResponse(
+    (response) => response.request().method() === method && new URL(response.url()).pathname === path,
+    { timeout: STEP_TIMEOUT },
+  );
+  await page.locator(`[data-test=${button}]`).click();
+  await answered;
+  await see(page, `[data-test=${block}] [data-test=status]`);
+  await page.waitForFunction(
+    (selector) => {
+      const element = document.querySelector(selector) as HTMLButtonElement | null;
+      return element !== null && !element.disabled;
+    },
+    `[data-test=${button}]`,
+    { timeout: STEP_TIMEOUT },
+  );
+  return readResult(page, block);
+}
+
+export function call(page: Page, kind: CallKind): Promise<ResultOnScreen> {
+  return pressAndRead(page, kind);
+}
+
+export async function postMessage(page: Page, message: string): Promise<ResultOnScreen> {
+  await (await see(page, '[data-test=message-text]')).fill(message);
+  return pressAndRead(page, 'post');
+}
+
+export async function readTokenPanel(page: Page): Promise<TokenPanel> {
+  const panel = await see(page, '[data-test=token-panel] [data-test=token-jti]');
+  const claims = JSON.parse(
+    await text(page.locator('[data-test=token-panel] [data-test=token-claims]')),
+  ) as Record<string, unknown>;
+  return {
+    jti: ((await panel.textContent()) ?? '').trim(),
+    scope: await text(page.locator('[data-test=token-panel] [data-test=token-scope]')),
+    expiresIn: Number(await text(page.locator('[data-test=token-panel] [data-test=token-expires-in]'))),
+    claims,
+  };
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails with `what`. */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = STEP_TIMEOUT,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

@@ -1,0 +1,156 @@
+// The tutorial's checkpoint, as each demo user lives it: sign in at the hosted login page, open
+// Ping, press the buttons, read what the API answered. Roles decide the scopes: alice (editor)
+// may read and write, bob (viewer) may only read, carol (no role) has a token but no scope.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from '../../scripts/system.ts';
+import { browserSuite } from '../support/suite.ts';
+import {
+  ALICE,
+  BOB,
+  CAROL,
+  call,
+  goToPing,
+  openApp,
+  postMessage,
+  readTokenPanel,
+  see,
+  signIn,
+  submitLoginForm,
+} from '../support/user-actions.ts';
+
+const suite = browserSuite();
+const SCREENSHOT = path.join(REPO_ROOT, 'docs/screenshot-ping.png');
+
+suite.test(
+  'alice signs in and sees the public, private and scoped calls succeed, then posts a message',
+  async ({ page }, system) => {
+    await openApp(page, system.urls.spa);
+    await signIn(page, system.urls.spa, ALICE);
+    await goToPing(page);
+
+    const publicCall = await call(page, 'public');
+    assert.equal(publicCall.status, '200');
+    assert.notEqual(publicCall.message, '', 'the public answer shows its message');
+
+    const privateCall = await call(page, 'private');
+    assert.equal(privateCall.status, '200');
+    assert.notEqual(privateCall.message, '', 'the private answer shows its message');
+
+    const scopedCall = await call(page, 'scoped');
+    assert.equal(scopedCall.status, '200');
+    assert.notEqual(scopedCall.message, '', 'the scoped answer shows its message');
+
+    const posted = await postMessage(page, 'Hello from the browser tests');
+    assert.equal(posted.status, '201');
+    assert.equal(posted.error, '');
+
+    const token = await readTokenPanel(page);
+    assert.deepEqual(
+      token.scope
+        .split(' ')
+        .filter((s) => s.endsWith(':messages'))
+        .sort(),
+      ['read:messages', 'write:messages'],
+    );
+    assert.equal(token.claims['aud'], system.audience);
+    assert.deepEqual([...((token.claims['permissions'] as string[]) ?? [])].sort(), [
+      'read:messages',
+      'write:messages',
+    ]);
+
+    mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await page.mouse.move(0, 0); // no hover highlight in the picture
+    await page.screenshot({ path: SCREENSHOT, fullPage: false });
+  },
+);
+
+suite.test(
+  'bob can read but is refused write:messages, and the screen says which scope is missing',
+  async ({ page }, system) => {
+    await openApp(page, system.urls.spa);
+    await signIn(page, system.urls.spa, BOB);
+    await goToPing(page);
+
+    assert.equal((await call(page, 'private')).status, '200');
+    assert.equal((await call(page, 'scoped')).status, '200');
+
+    const posted = await postMessage(page, 'bob tries to write');
+    assert.equal(posted.status, '403');
+    assert.equal(posted.error, 'insufficient_scope');
+    assert.equal(posted.missingScope, 'write:messages');
+
+    const token = await readTokenPanel(page);
+    assert.ok(
+      token.scope.split(' ').includes('read:messages'),
+      `bob's token has read:messages: ${token.scope}`,
+    );
+    assert.ok(
+      !token.scope.split(' ').includes('write:messages'),
+      `bob's token lacks write:messages: ${token.scope}`,
+    );
+  },
+);
+
+suite.test(
+  "carol's private call succeeds but the scoped call is refused with read:messages shown missing",
+  async ({ page }, system) => {
+    await openApp(page, system.urls.spa);
+    await signIn(page, system.urls.spa, CAROL);
+    await goToPing(page);
+
+    assert.equal((await call(page, 'private')).status, '200');
+
+    const scoped = await call(page, 'scoped');
+    assert.equal(scoped.status, '403');
+    assert.equal(scoped.error, 'insufficient_scope');
+    assert.equal(scoped.missingScope, 'read:messages');
+    assert.equal(scoped.message, '', 'no success message beside a refusal');
+  },
+);
+
+suite.test(
+  'a signed-out user gets 401 from the private call and is offered to sign in',
+  async ({ page }, system) => {
+    await openApp(page, system.urls.spa, '/ping');
+    await see(page, '[data-test=login]');
+
+    assert.equal((await call(page, 'public')).status, '200', 'the public route needs no token');
+
+    const privateCall = await call(page, 'private');
+    assert.equal(privateCall.status, '401');
+    assert.equal(privateCall.message, '');
+
+    const prompt = await see(page, '[data-test=sign-in-again]');
+    await prompt.click();
+    await see(page, 'input[name=password]');
+    assert.equal(new URL(page.url()).origin, system.urls.auth, 'the prompt leads to the hosted login page');
+    await submitLoginForm(page, ALICE);
+    await see(page, '[data-test=user-email]');
+  },
+);
+
+suite.test(
+  'signing out ends the session at the authorization server too: signing in again asks for the password',
+  async ({ page }, system) => {
+    await openApp(page, system.urls.spa);
+    await signIn(page, system.urls.spa, ALICE);
+
+    await (await see(page, '[data-test=logout]')).click();
+    await page.waitForURL((url) => url.origin === system.urls.spa, { timeout: 15_000 });
+    await see(page, '[data-test=login]');
+    assert.equal(
+      await page.locator('[data-test=user-email]').count(),
+      0,
+      'no email in the navbar after signing out',
+    );
+
+    await goToPing(page);
+    assert.equal((await call(page, 'private')).status, '401', 'no token is left in the app');
+
+    await (await see(page, '[data-test=login]')).click();
+    await see(page, 'input[name=password]');
+    assert.equal(new URL(page.url()).origin, system.urls.auth, 'the hosted login page asks again');
+  },
+);
