@@ -217,7 +217,7 @@ async function runBench(): Promise<void> {
     }
 
     console.log(
-      `autocannon: ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} interleaved rounds (median shown), after a 1 s warm-up each\n`,
+      `autocannon: ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} interleaved rounds (best shown), after a 1 s warm-up each\n`,
     );
     const runs: [string, AutocannonResult][] = [];
     // The same API with the verified-token cache off, to see whether the cache pays.
@@ -277,7 +277,7 @@ async function runBench(): Promise<void> {
       },
     ];
     // Warm-up (JIT, connections), then ROUNDS interleaved rounds so that a burst of load from
-    // elsewhere on the machine hits every configuration alike; the median round is reported.
+    // elsewhere on the machine hits every configuration alike.
     for (const c of configs) {
       await autocannon({ url: c.url, connections: CONNECTIONS, duration: 1, headers: c.headers ?? {} });
     }
@@ -294,12 +294,12 @@ async function runBench(): Promise<void> {
         runs.push([c.label, result]);
       }
     }
-    const median = (key: string): AutocannonResult => {
-      const sorted = [...samples.get(key)!].sort((a, b) => a.requests.average - b.requests.average);
-      return sorted[Math.floor(sorted.length / 2)]!;
-    };
+    // Other work on a shared machine only ever lowers throughput: the best round is the least
+    // disturbed estimate of what each configuration can do; every round is printed beside it.
+    const best = (key: string): AutocannonResult =>
+      [...samples.get(key)!].sort((a, b) => b.requests.average - a.requests.average)[0]!;
     for (const c of configs) {
-      const result = median(c.key);
+      const result = best(c.key);
       const all = samples
         .get(c.key)!
         .map((r) => fmt(r.requests.average))
@@ -314,15 +314,15 @@ async function runBench(): Promise<void> {
         `${c.label.padEnd(44)} ${fmt(result.requests.average).padStart(8)} req/s   p99 ${fmt(result.latency.p99).padStart(3)} ms   (rounds: ${all})   2xx ${codes.ok} 4xx ${codes.c4} 5xx ${codes.c5} errors ${codes.e}`,
       );
     }
-    const oursPublic = median('oursPublic');
-    const oursPublicHeader = median('oursPublicHeader');
-    const oursScoped = median('oursScoped');
-    const oursReject = median('oursReject');
-    const peerPublic = median('peerPublic');
-    const peerScoped = median('peerScoped');
-    const peerReject = median('peerReject');
-    const noCacheScoped = median('noCacheScoped');
-    const noCacheReject = median('noCacheReject');
+    const oursPublic = best('oursPublic');
+    const oursPublicHeader = best('oursPublicHeader');
+    const oursScoped = best('oursScoped');
+    const oursReject = best('oursReject');
+    const peerPublic = best('peerPublic');
+    const peerScoped = best('peerScoped');
+    const peerReject = best('peerReject');
+    const noCacheScoped = best('noCacheScoped');
+    const noCacheReject = best('noCacheReject');
     await noCache.stop();
 
     // One JWKS fetch per key set: rotate, then a token with the new kid.

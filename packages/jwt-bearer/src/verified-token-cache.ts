@@ -3,7 +3,7 @@
 // never used past the entry's expiry (the token's exp for a success), and emptied whenever the
 // issuer's key set changes. The verifier keeps two: successes, and bad signatures (a given
 // string fails the same way against the same keys, so replaying a forged token is cheap too).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { JsonObject } from './decode-token.ts';
 
 export type CachedVerification = {
@@ -30,7 +30,7 @@ export class VerifiedTokenCache<T extends Entry = CachedVerification> {
   }
 
   static keyOf(token: string): string {
-    return createHash('sha256').update(token).digest('base64url');
+    return hash('sha256', token, 'base64url'); // one-shot: no Hash object per request
   }
 
   get(key: string, generation: number, nowMs: number): T | undefined {

@@ -40,6 +40,11 @@ export type VerifierMetrics = KeySetMetrics & {
 
 export type JwtVerifier = {
   verify(token: string): Promise<VerifiedToken>;
+  /**
+   * Synchronous fast path: the cached result for a token verified before (time claims
+   * re-checked, so it may throw an expired-token error), or undefined: then call verify().
+   */
+  verifyCached(token: string): VerifiedToken | undefined;
   /** Fetches discovery and JWKS now; resolves true when keys are loaded. */
   refresh(): Promise<boolean>;
   readonly ready: boolean;
@@ -93,6 +98,15 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     profile,
   });
 
+  function cachedResult(token: string, cacheKey: string): VerifiedToken | undefined {
+    const hit = cache?.get(cacheKey, keySet.generation, now());
+    if (hit === undefined) return undefined;
+    // Time passes between hits: exp and nbf are judged again every time.
+    validateClaims(hit.payload, context(keySet.issuer!), timeValidators);
+    counters.cacheHits++;
+    return { header: hit.header, payload: hit.payload, token };
+  }
+
   async function verifyUncounted(token: string): Promise<VerifiedToken> {
     if (typeof token !== 'string' || token.length === 0) {
       throw new InvalidTokenError('The access token is empty.', 'ERR_TOKEN_MALFORMED');
@@ -104,15 +118,8 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
       );
     }
     const cacheKey = cache ? VerifiedTokenCache.keyOf(token) : undefined;
-    if (cache && cacheKey !== undefined) {
-      const hit = cache.get(cacheKey, keySet.generation, now());
-      if (hit) {
-        // Time passes between hits: exp and nbf are judged again every time.
-        validateClaims(hit.payload, context(keySet.issuer!), timeValidators);
-        counters.cacheHits++;
-        return { header: hit.header, payload: hit.payload, token };
-      }
-    }
+    const hit = cacheKey !== undefined ? cachedResult(token, cacheKey) : undefined;
+    if (hit) return hit;
 
     const { header, payload } = decodeToken(token);
     validateHeader(header, allowed, profile);
@@ -162,6 +169,26 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
         throw new InvalidTokenError('The access token could not be verified.', 'ERR_TOKEN_MALFORMED', {
           cause: error,
         });
+      }
+    },
+    verifyCached(token) {
+      if (
+        cache === undefined ||
+        typeof token !== 'string' ||
+        token.length === 0 ||
+        token.length > maxLength
+      ) {
+        return undefined;
+      }
+      const key = VerifiedTokenCache.keyOf(token);
+      try {
+        const hit = cachedResult(token, key);
+        if (hit) counters.verifications++;
+        return hit;
+      } catch (error) {
+        counters.verifications++;
+        counters.rejections++;
+        throw error;
       }
     },
     refresh: () => keySet.refresh(),

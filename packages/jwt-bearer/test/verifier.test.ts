@@ -306,7 +306,13 @@ describe('createVerifier against a real local issuer', () => {
           now: () => clock,
         });
         const token = await fresh.mint({ exp: Math.floor(clock / 1000) + 60 });
-        for (let i = 0; i < 5; i++) await verifier.verify(token);
+        assert.equal(
+          verifier.verifyCached(token),
+          undefined,
+          'the sync fast path only knows verified tokens',
+        );
+        for (let i = 0; i < 4; i++) await verifier.verify(token);
+        assert.equal(verifier.verifyCached(token)?.payload['sub'], 'auth0|alice');
         assert.equal(verifier.metrics.signatureChecks, 1);
         assert.equal(verifier.metrics.cacheHits, 4);
         await fresh.rotate();
@@ -317,7 +323,9 @@ describe('createVerifier against a real local issuer', () => {
           3,
           'the old entry was dropped with the key-set change',
         );
+        await verifier.verify(token);
         clock += 120_000;
+        assert.equal(verifier.verifyCached(token), undefined, 'an entry never outlives the token');
         assert.equal(await rejection(verifier.verify(token)), 'ERR_TOKEN_EXPIRED');
       } finally {
         await fresh.close();
