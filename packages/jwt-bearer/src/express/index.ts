@@ -53,7 +53,9 @@ function authorizationValues(req: Request): string[] {
 
 function isFormBody(req: Request): boolean {
   return (
-    req.method !== 'GET' && req.method !== 'HEAD' && req.is('application/x-www-form-urlencoded') !== false
+    req.method !== 'GET' &&
+    req.method !== 'HEAD' &&
+    typeof req.is('application/x-www-form-urlencoded') === 'string'
   );
 }
 
