@@ -1,6 +1,7 @@
 // npm run start:auth: the authorization server on PORT (4000) with the tenant from TENANT_FILE.
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config/config.ts';
+import { KeyStoreError } from './keys/key-store.ts';
 import { startServer } from './server.ts';
 import { TenantError } from './tenant/tenant-schema.ts';
 
@@ -29,7 +30,7 @@ try {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 } catch (err) {
-  if (err instanceof ConfigError || err instanceof TenantError) {
+  if (err instanceof ConfigError || err instanceof TenantError || err instanceof KeyStoreError) {
     console.error(`auth-server: ${err.message}`);
   } else {
     logger.fatal({ err }, 'auth-server failed to start');

@@ -36,7 +36,12 @@ function write(dataDir: string, keys: KeyFile): void {
 export function readKeys(dataDir: string): KeyFile | undefined {
   const file = keyFilePath(dataDir);
   if (!existsSync(file)) return undefined;
-  const keys = JSON.parse(readFileSync(file, 'utf8')) as KeyFile;
+  let keys: KeyFile;
+  try {
+    keys = JSON.parse(readFileSync(file, 'utf8')) as KeyFile;
+  } catch (err) {
+    throw new KeyStoreError(`cannot read ${file}: ${(err as Error).message}`);
+  }
   if (!Array.isArray(keys.signingKeys) || !keys.signingKeys.some((k) => k.state === 'current')) {
     throw new KeyStoreError(`${file} has no current signing key`);
   }
