@@ -93,11 +93,12 @@ const RECORD_CSP_VIOLATIONS = `
 
 export async function newSession(
   browser: Browser,
-  options: { tokenEndpoint: string; viewport?: { width: number; height: number } },
+  options: { tokenEndpoint: string; viewport?: { width: number; height: number }; bypassCsp?: boolean },
 ): Promise<Session> {
   const context = await browser.newContext({
     viewport: options.viewport ?? { width: 1280, height: 800 },
     locale: 'en-US',
+    bypassCSP: options.bypassCsp ?? false,
   });
   const session = {
     context,

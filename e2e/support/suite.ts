@@ -10,7 +10,20 @@ import { startTestSystem, type TestSystem, type TestSystemOptions } from './test
 export interface Suite {
   /** The running programs (available inside tests). */
   readonly system: TestSystem;
-  test(name: string, body: (session: Session, system: TestSystem) => Promise<void>, timeoutMs?: number): void;
+  test(
+    name: string,
+    body: (session: Session, system: TestSystem) => Promise<void>,
+    options?: TestOptions,
+  ): void;
+}
+
+export interface TestOptions {
+  timeoutMs?: number;
+  /**
+   * Turn the pages' Content-Security-Policy off for this test, to observe another defence alone
+   * (the SPA's connect-src would otherwise block requests to other origins before they are sent).
+   */
+  bypassCsp?: boolean;
 }
 
 export function browserSuite(options: TestSystemOptions = {}): Suite {
@@ -32,10 +45,13 @@ export function browserSuite(options: TestSystemOptions = {}): Suite {
       assert.ok(system, 'the system is started in before()');
       return system;
     },
-    test(name, body, timeoutMs = 60_000) {
-      test(name, { timeout: timeoutMs }, async () => {
+    test(name, body, testOptions = {}) {
+      test(name, { timeout: testOptions.timeoutMs ?? 60_000 }, async () => {
         assert.ok(system && chromium, 'the system and the browser are started in before()');
-        const session = await newSession(chromium.browser, { tokenEndpoint: system.tokenEndpoint });
+        const session = await newSession(chromium.browser, {
+          tokenEndpoint: system.tokenEndpoint,
+          bypassCsp: testOptions.bypassCsp ?? false,
+        });
         try {
           await body(session, system);
           assert.deepEqual(
