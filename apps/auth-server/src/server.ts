@@ -1,5 +1,5 @@
 // Wires configuration, tenant, storage, keys and HTTP together; used by main.ts, the tests and the bench.
-import { type FSWatcher, unwatchFile, watchFile } from 'node:fs';
+import { unwatchFile, watchFile } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLocalJWKSet, type JWK } from 'jose';
@@ -103,8 +103,6 @@ export async function startServer(
     },
   };
 }
-
-export type { FSWatcher };
 
 /** In production, users come with hashes (`npm run tenant -- hash-password`), never with passwords in a file. */
 function refusePlainPasswords(tenant: Tenant): void {
