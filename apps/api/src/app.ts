@@ -27,7 +27,15 @@ export function createApp({ config, verifier, store, logger }: AppDependencies):
   app.set('query parser', 'simple');
   app.set('etag', false); // answers are per caller and never revalidated: no hash of every body
   if (config.logRequests) app.use(requestLogger(logger));
-  app.use(helmet());
+  app.use(
+    helmet({
+      // An API serves no documents: nothing may load, frame or be framed (OWASP REST cheat sheet).
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+      },
+    }),
+  );
   app.use(
     cors({
       origin: [...config.corsOrigins],

@@ -66,6 +66,7 @@ describe('Messages API over HTTP', () => {
     );
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff', 'helmet headers are set');
     assert.equal(res.headers.get('x-powered-by'), null);
+    assert.equal(res.headers.get('content-security-policy'), "default-src 'none';frame-ancestors 'none'");
   });
 
   it('GET /api/private answers a valid token with the caller', async () => {
