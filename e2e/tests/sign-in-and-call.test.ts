@@ -154,3 +154,24 @@ suite.test(
     assert.equal(new URL(page.url()).origin, system.urls.auth, 'the hosted login page asks again');
   },
 );
+
+suite.test(
+  'a callback the app did not start (forged state) signs nobody in and says so',
+  async (session, system) => {
+    const { page } = session;
+    const forged = new URL('/callback', system.urls.spa);
+    forged.searchParams.set('code', 'a-code-from-someone-else');
+    forged.searchParams.set('state', 'a-state-this-browser-never-issued');
+    forged.searchParams.set('iss', system.issuer);
+    await page.goto(forged.href);
+
+    const alert = await see(page, '[role=alert]:has-text("Sign-in failed")');
+    assert.match((await alert.textContent()) ?? '', /state/i, 'the failure names the state check');
+    await see(page, '[data-test=login]');
+    assert.equal(await page.locator('[data-test=user-email]').count(), 0, 'nobody is signed in');
+    assert.ok(
+      !session.requests.some((r) => r.url === system.tokenEndpoint),
+      'the forged code was never sent to the token endpoint',
+    );
+  },
+);

@@ -1,0 +1,142 @@
+// `npm start` as a developer uses it: all three programs come up, the banner names their URLs
+// and the demo sign-ins, SIGTERM stops them all (nothing keeps listening), and a program that
+// cannot start is named with its last log lines.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { test } from 'node:test';
+import { freePort, isPortFree, nodeBinary, REPO_ROOT } from '../../scripts/system.ts';
+
+interface Run {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function npmStart(env: Record<string, string>): Run {
+  const child = spawn(nodeBinary(), [path.join(REPO_ROOT, 'scripts/start.ts')], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+  });
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return { child, output: () => output, exited };
+}
+
+async function waitForOutput(run: Run, pattern: RegExp, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(run.output())) {
+    if (run.child.exitCode !== null) throw new Error(`npm start exited early:\n${run.output()}`);
+    if (Date.now() > deadline) throw new Error(`no ${pattern} after ${timeoutMs} ms:\n${run.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function ports() {
+  return { auth: await freePort(), api: await freePort(), spa: await freePort() };
+}
+
+test('npm start brings up all three, prints their URLs and the demo sign-ins, and SIGTERM stops them all', {
+  timeout: 120_000,
+}, async () => {
+  const p = await ports();
+  const run = npmStart({ AUTH_PORT: String(p.auth), API_PORT: String(p.api), SPA_PORT: String(p.spa) });
+  try {
+    await waitForOutput(run, /Ctrl-C stops all three/, 90_000);
+    const out = run.output();
+    assert.match(out, /authorization server ready in \d+\.\d s/);
+    assert.match(out, /Messages API ready in \d+\.\d s/);
+    assert.match(out, /AngularJS app ready in \d+\.\d s/);
+    for (const url of [
+      `http://localhost:${p.spa}`,
+      `http://localhost:${p.api}`,
+      `http://localhost:${p.auth}`,
+    ]) {
+      assert.ok(out.includes(url), `the banner shows ${url}`);
+    }
+    assert.match(out, /alice@example\.com\s+Alice-password-1\s+editor/);
+    assert.match(out, /bob@example\.com\s+Bob-password-1\s+viewer/);
+    assert.match(out, /carol@example\.com\s+Carol-password-1/);
+    assert.match(out, /^auth \| /m, 'log lines are prefixed with the program');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for colour codes is the point
+    assert.doesNotMatch(out, /\u001b\[/, 'no colour codes');
+
+    // The three answer, and the SPA was told where its issuer and API are.
+    assert.equal((await fetch(`http://localhost:${p.auth}/.well-known/openid-configuration`)).status, 200);
+    assert.equal((await fetch(`http://localhost:${p.api}/api/public`)).status, 200);
+    const config = (await (await fetch(`http://localhost:${p.spa}/config.json`)).json()) as Record<
+      string,
+      unknown
+    >;
+    assert.ok(JSON.stringify(config).includes(`http://localhost:${p.auth}`), 'the SPA uses the moved issuer');
+    // The moved SPA port is registered with the authorization server: /authorize accepts its callback.
+    const authorize = new URL(`http://localhost:${p.auth}/authorize`);
+    for (const [k, v] of Object.entries({
+      client_id: 'angularjs-spa',
+      redirect_uri: `http://localhost:${p.spa}/callback`,
+      response_type: 'code',
+      scope: 'openid',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+      state: 'some-state',
+      nonce: 'some-nonce',
+    })) {
+      authorize.searchParams.set(k, v);
+    }
+    const answer = await fetch(authorize, { redirect: 'manual' });
+    assert.ok(
+      answer.status === 303 || answer.status === 302,
+      `the callback on the moved port is accepted (got ${answer.status})`,
+    );
+    assert.doesNotMatch(answer.headers.get('location') ?? '', /error=/);
+  } finally {
+    run.child.kill('SIGTERM');
+  }
+  assert.equal(await run.exited, 0, run.output());
+  assert.match(run.output(), /stopped\.\s*$/);
+  for (const port of [p.auth, p.api, p.spa]) {
+    assert.ok(await isPortFree(port), `nothing listens on ${port} any more`);
+  }
+});
+
+test('npm start names a program that cannot start, with its last log lines, and stops the others', {
+  timeout: 60_000,
+}, async () => {
+  const p = await ports();
+  const run = npmStart({
+    AUTH_PORT: String(p.auth),
+    API_PORT: String(p.api),
+    SPA_PORT: String(p.spa),
+    TENANT_FILE: path.join(REPO_ROOT, 'e2e/no-such-tenant.json'),
+  });
+  assert.equal(await run.exited, 1);
+  assert.match(run.output(), /npm start: authorization server \(apps\/auth-server\/src\/main\.ts\) exited/);
+  assert.match(run.output(), /its last log lines:\nauth \| /);
+  for (const port of [p.auth, p.api, p.spa]) assert.ok(await isPortFree(port));
+});
+
+test('npm start refuses a port that is taken before starting anything', { timeout: 30_000 }, async () => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, resolve));
+  const taken = (blocker.address() as { port: number }).port;
+  try {
+    const run = npmStart({ AUTH_PORT: String(await freePort()), API_PORT: String(taken), SPA_PORT: '0' });
+    assert.equal(await run.exited, 2, 'SPA_PORT=0 is refused first');
+    const again = npmStart({ AUTH_PORT: String(await freePort()), API_PORT: String(taken) });
+    assert.equal(await again.exited, 1);
+    assert.match(again.output(), new RegExp(`port ${taken} for the Messages API is already in use`));
+    assert.match(again.output(), /AUTH_PORT, API_PORT and SPA_PORT/);
+    assert.doesNotMatch(again.output(), /starting /, 'nothing was started');
+  } finally {
+    blocker.close();
+  }
+});
