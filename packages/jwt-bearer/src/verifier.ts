@@ -120,6 +120,12 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     const cacheKey = cache ? VerifiedTokenCache.keyOf(token) : undefined;
     const hit = cacheKey !== undefined ? cachedResult(token, cacheKey) : undefined;
     if (hit) return hit;
+    // The same string fails the same way against the same keys: a replayed forgery is refused
+    // here, before any decoding.
+    if (cacheKey !== undefined && badSignatures?.get(cacheKey, keySet.generation, now())) {
+      counters.badSignatureHits++;
+      throw new InvalidTokenError('The access token signature is invalid.', 'ERR_TOKEN_SIGNATURE');
+    }
 
     const { header, payload } = decodeToken(token);
     validateHeader(header, allowed, profile);
@@ -130,10 +136,6 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     validateClaims(payload, context(keySet.issuer!));
     const key = await keySet.getKey(header);
 
-    if (cacheKey !== undefined && badSignatures?.get(cacheKey, keySet.generation, now())) {
-      counters.badSignatureHits++;
-      throw new InvalidTokenError('The access token signature is invalid.', 'ERR_TOKEN_SIGNATURE');
-    }
     counters.signatureChecks++;
     try {
       await compactVerify(token, key, { algorithms: [...allowed] });
