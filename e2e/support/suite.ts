@@ -1,7 +1,8 @@
 // One test file's fixture: the three programs and a Chromium started once for the file, a new
 // browser context per test. A failing test's error carries the page's console, page errors, CSP
 // reports and the programs' last log lines, so a red run says what happened without a re-run.
-// Every test also ends by asserting that no page reported a Content-Security-Policy violation.
+// Every test also ends by asserting that no page reported a Content-Security-Policy violation,
+// threw an uncaught error, or logged an error of its own to the console.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { type LaunchedBrowser, launchChromium, newSession, type Session } from './browser.ts';
@@ -59,6 +60,12 @@ export function browserSuite(options: TestSystemOptions = {}): Suite {
             [],
             'a page reported a Content-Security-Policy violation (securitypolicyviolation)',
           );
+          assert.deepEqual(session.pageErrors, [], 'a page threw an uncaught error');
+          // The browser logs every 4xx answer as "Failed to load resource"; anything else is the app's.
+          const errors = session.console.filter(
+            (line) => line.startsWith('[error]') && !/Failed to load resource/.test(line),
+          );
+          assert.deepEqual(errors, [], 'a page logged an error to the console');
         } catch (error) {
           if (error instanceof Error) {
             error.message += `\n--- browser ---\n${session.diagnostics()}\n--- programs ---\n${system.logTail()}`;

@@ -133,9 +133,12 @@ suite.test(
 
 suite.test(
   'signing out ends the session at the authorization server too: signing in again asks for the password',
-  async ({ page }, system) => {
+  async (session, system) => {
+    const { page } = session;
     await openApp(page, system.urls.spa);
     await signIn(page, system.urls.spa, ALICE);
+    const refreshToken = session.tokenResponses[0]?.refresh_token;
+    assert.ok(refreshToken, 'the app was given a refresh token');
 
     await (await see(page, '[data-test=logout]')).click();
     await page.waitForURL((url) => url.origin === system.urls.spa, { timeout: 15_000 });
@@ -148,6 +151,19 @@ suite.test(
 
     await goToPing(page);
     assert.equal((await call(page, 'private')).status, '401', 'no token is left in the app');
+
+    // The refresh token the app held is dead too (revoked), not just forgotten by the page.
+    const refresh = await fetch(system.tokenEndpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: system.urls.spa },
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: refreshToken,
+        client_id: system.clientId,
+      }),
+    });
+    assert.equal(refresh.status, 400, 'the refresh token no longer works after signing out');
+    assert.equal(((await refresh.json()) as { error?: string }).error, 'invalid_grant');
 
     await (await see(page, '[data-test=login]')).click();
     await see(page, 'input[name=password]');
