@@ -7,7 +7,7 @@
 // `node bench/api.bench.ts --peer` is the peer server itself (a child process of the bench).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -101,6 +101,13 @@ type AutocannonOptions = {
 const autocannon = require('autocannon') as (options: AutocannonOptions) => Promise<AutocannonResult>;
 
 type Server = { url: string; child: ChildProcess; stop(): Promise<void> };
+
+/** User + system CPU time of a process in µs, from /proc/<pid>/stat (Linux; 100 ticks/s). */
+function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000; // utime + stime, fields 14 and 15
+}
 
 function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<Server> {
   const child = spawn(process.execPath, args, {
@@ -228,7 +235,12 @@ async function runBench(): Promise<void> {
     );
     servers.push(noCache);
 
-    const configs: { key: string; label: string; url: string; headers?: Record<string, string> }[] = [
+    const configs: {
+      key: string;
+      label: string;
+      url: string;
+      headers?: Record<string, string>;
+    }[] = [
       { key: 'oursPublic', label: 'ours  GET /api/public', url: `${ours.url}/api/public` },
       // The same request bytes as the protected run, to separate the cost of sending and
       // parsing a 1 KB header (client and server share the cores) from verifying it.
@@ -282,14 +294,26 @@ async function runBench(): Promise<void> {
       await autocannon({ url: c.url, connections: CONNECTIONS, duration: 1, headers: c.headers ?? {} });
     }
     const samples = new Map<string, AutocannonResult[]>(configs.map((c) => [c.key, []]));
+    // Server CPU per request (from /proc), which other load on the machine barely moves,
+    // unlike requests per second: the steadier measure of what verification costs.
+    const cpuPerRequest = new Map<string, number[]>(configs.map((c) => [c.key, []]));
+    const serverFor = (url: string): Server => [ours, peer, noCache].find((srv) => url.startsWith(srv.url))!;
+    const cpu = (key: string): number => {
+      const sorted = [...cpuPerRequest.get(key)!].sort((a, b) => a - b);
+      return sorted[Math.floor(sorted.length / 2)]!;
+    };
     for (let round = 0; round < ROUNDS; round++) {
       for (const c of configs) {
+        const pid = serverFor(c.url).child.pid!;
+        const cpuBefore = cpuMicros(pid);
         const result = await autocannon({
           url: c.url,
           connections: CONNECTIONS,
           duration: SECONDS,
           headers: c.headers ?? {},
         });
+        const served = result['2xx'] + result['4xx'] + result['5xx'];
+        cpuPerRequest.get(c.key)!.push((cpuMicros(pid) - cpuBefore) / Math.max(1, served));
         samples.get(c.key)!.push(result);
         runs.push([c.label, result]);
       }
@@ -311,7 +335,7 @@ async function runBench(): Promise<void> {
           { ok: 0, c4: 0, c5: 0, e: 0 },
         );
       console.log(
-        `${c.label.padEnd(44)} ${fmt(result.requests.average).padStart(8)} req/s   p99 ${fmt(result.latency.p99).padStart(3)} ms   (rounds: ${all})   2xx ${codes.ok} 4xx ${codes.c4} 5xx ${codes.c5} errors ${codes.e}`,
+        `${c.label.padEnd(44)} ${fmt(result.requests.average).padStart(8)} req/s   p99 ${fmt(result.latency.p99).padStart(3)} ms   server CPU ${fmt(cpu(c.key), 1).padStart(5)} µs/req   (rounds: ${all})   2xx ${codes.ok} 4xx ${codes.c4} 5xx ${codes.c5} errors ${codes.e}`,
       );
     }
     const oursPublic = best('oursPublic');
@@ -420,6 +444,24 @@ async function runBench(): Promise<void> {
     );
     console.log(
       `| ratio protected/public with the same request bytes (ours) | ${ratio(oursScoped.requests.average, oursPublicHeader.requests.average)} | |`,
+    );
+    console.log(
+      `| server CPU per request: ours public / protected / forged | ${fmt(cpu('oursPublic'), 1)} / ${fmt(cpu('oursScoped'), 1)} / ${fmt(cpu('oursReject'), 1)} µs | |`,
+    );
+    console.log(
+      `| server CPU per request: peer public / protected / forged | ${fmt(cpu('peerPublic'), 1)} / ${fmt(cpu('peerScoped'), 1)} / ${fmt(cpu('peerReject'), 1)} µs | |`,
+    );
+    console.log(
+      `| capacity protected/public from CPU (ours) | ${ratio(cpu('oursPublic'), cpu('oursScoped'))} | >= 0.90 |`,
+    );
+    console.log(
+      `| capacity ours/peer, protected, from CPU | ${ratio(cpu('peerScoped'), cpu('oursScoped'))} | >= 3 |`,
+    );
+    console.log(
+      `| capacity ours/peer, rejection, from CPU | ${ratio(cpu('peerReject'), cpu('oursReject'))} | |`,
+    );
+    console.log(
+      `| capacity cache on/off, protected, from CPU | ${ratio(cpu('noCacheScoped'), cpu('oursScoped'))} | > 1 to keep the cache |`,
     );
     console.log(
       `| ratio protected/public (peer) | ${ratio(peerScoped.requests.average, peerPublic.requests.average)} | |`,
