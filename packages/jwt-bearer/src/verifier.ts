@@ -42,7 +42,8 @@ export type JwtVerifier = {
   verify(token: string): Promise<VerifiedToken>;
   /**
    * Synchronous fast path: the cached result for a token verified before (time claims
-   * re-checked, so it may throw an expired-token error), or undefined: then call verify().
+   * re-checked), an InvalidTokenError for a replayed bad signature, or undefined: then call
+   * verify().
    */
   verifyCached(token: string): VerifiedToken | undefined;
   /** Fetches discovery and JWKS now; resolves true when keys are loaded. */
@@ -98,13 +99,22 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     profile,
   });
 
+  /** What the caches know about this token: its verified claims, a known bad signature (throws), or nothing. */
   function cachedResult(token: string, cacheKey: string): VerifiedToken | undefined {
     const hit = cache?.get(cacheKey, keySet.generation, now());
-    if (hit === undefined) return undefined;
-    // Time passes between hits: exp and nbf are judged again every time.
-    validateClaims(hit.payload, context(keySet.issuer!), timeValidators);
-    counters.cacheHits++;
-    return { header: hit.header, payload: hit.payload, token };
+    if (hit !== undefined) {
+      // Time passes between hits: exp and nbf are judged again every time.
+      validateClaims(hit.payload, context(keySet.issuer!), timeValidators);
+      counters.cacheHits++;
+      return { header: hit.header, payload: hit.payload, token };
+    }
+    // The same string fails the same way against the same keys: a replayed forgery is refused
+    // here, before any decoding.
+    if (badSignatures?.get(cacheKey, keySet.generation, now())) {
+      counters.badSignatureHits++;
+      throw new InvalidTokenError('The access token signature is invalid.', 'ERR_TOKEN_SIGNATURE');
+    }
+    return undefined;
   }
 
   async function verifyUncounted(token: string): Promise<VerifiedToken> {
@@ -120,12 +130,6 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     const cacheKey = cache ? VerifiedTokenCache.keyOf(token) : undefined;
     const hit = cacheKey !== undefined ? cachedResult(token, cacheKey) : undefined;
     if (hit) return hit;
-    // The same string fails the same way against the same keys: a replayed forgery is refused
-    // here, before any decoding.
-    if (cacheKey !== undefined && badSignatures?.get(cacheKey, keySet.generation, now())) {
-      counters.badSignatureHits++;
-      throw new InvalidTokenError('The access token signature is invalid.', 'ERR_TOKEN_SIGNATURE');
-    }
 
     const { header, payload } = decodeToken(token);
     validateHeader(header, allowed, profile);

@@ -346,6 +346,7 @@ describe('createVerifier against a real local issuer', () => {
         }
         assert.equal(verifier.metrics.signatureChecks, 1);
         assert.equal(verifier.metrics.badSignatureHits, 2);
+        assert.throws(() => verifier.verifyCached(forged), { code: 'ERR_TOKEN_SIGNATURE' });
         assert.equal(verifier.metrics.cacheSize, 0);
         await fresh.rotate();
         await verifier.verify(await fresh.mint()); // new key set
