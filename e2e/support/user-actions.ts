@@ -139,17 +139,33 @@ export async function postMessage(page: Page, message: string): Promise<ResultOn
   return pressAndRead(page, 'post');
 }
 
+/**
+ * The token panel read in one go (a single turn of the page's event loop), so a renewal that
+ * re-renders the panel can never give a jti from one token and claims from another. Waits until
+ * the panel shows a token whose claims are complete.
+ */
 export async function readTokenPanel(page: Page): Promise<TokenPanel> {
-  const panel = await see(page, '[data-test=token-panel] [data-test=token-jti]');
-  const claims = JSON.parse(
-    await text(page.locator('[data-test=token-panel] [data-test=token-claims]')),
-  ) as Record<string, unknown>;
-  return {
-    jti: ((await panel.textContent()) ?? '').trim(),
-    scope: await text(page.locator('[data-test=token-panel] [data-test=token-scope]')),
-    expiresIn: Number(await text(page.locator('[data-test=token-panel] [data-test=token-expires-in]'))),
-    claims,
-  };
+  await see(page, '[data-test=token-panel] [data-test=token-jti]');
+  return eventually(async () => {
+    const raw = await page.locator('[data-test=token-panel]').evaluate((panel) => {
+      const read = (hook: string) => panel.querySelector(`[data-test=${hook}]`)?.textContent?.trim() ?? '';
+      return {
+        jti: read('token-jti'),
+        scope: read('token-scope'),
+        expiresIn: read('token-expires-in'),
+        claims: read('token-claims'),
+      };
+    });
+    if (raw.jti === '' || raw.claims === '') return undefined;
+    let claims: Record<string, unknown>;
+    try {
+      claims = JSON.parse(raw.claims) as Record<string, unknown>;
+    } catch {
+      return undefined; // mid-render
+    }
+    if (claims['jti'] !== raw.jti) return undefined;
+    return { jti: raw.jti, scope: raw.scope, expiresIn: Number(raw.expiresIn), claims };
+  }, 'a complete token panel');
 }
 
 /** Polls `probe` until it returns a value other than undefined, or fails with `what`. */
