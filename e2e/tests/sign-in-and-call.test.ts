@@ -191,3 +191,33 @@ suite.test(
     );
   },
 );
+
+suite.test(
+  'a wrong password is refused on the login page, with the same words as an unknown email',
+  async ({ page }, system) => {
+    await openApp(page, system.urls.spa);
+    await (await see(page, '[data-test=login]')).click();
+
+    // Each refusal is a new page: wait for it, so the alert read is never the previous one.
+    const refusedAfter = async (user: { email: string; password: string }) => {
+      const answered = page.waitForResponse(
+        (r) => r.request().method() === 'POST' && new URL(r.url()).origin === system.urls.auth,
+      );
+      await submitLoginForm(page, user);
+      await answered;
+      await page.waitForLoadState('domcontentloaded');
+    };
+    await refusedAfter({ email: ALICE.email, password: 'not-her-password' });
+    const wrongPassword = ((await (await see(page, '[role=alert]')).textContent()) ?? '').trim();
+    assert.notEqual(wrongPassword, '');
+    assert.equal(new URL(page.url()).origin, system.urls.auth, 'still on the hosted login page');
+
+    await refusedAfter({ email: 'nobody@example.com', password: 'not-her-password' });
+    const unknownEmail = ((await (await see(page, '[role=alert]')).textContent()) ?? '').trim();
+    assert.equal(unknownEmail, wrongPassword, 'the page does not tell which emails have accounts');
+
+    await submitLoginForm(page, ALICE);
+    await see(page, '[data-test=user-email]');
+    assert.equal(new URL(page.url()).origin, system.urls.spa);
+  },
+);
