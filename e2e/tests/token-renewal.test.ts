@@ -2,6 +2,7 @@
 // app renews the token with its refresh token in the background, and a call made after the first
 // token has expired still answers 200, without the page reloading or leaving for the login page.
 import assert from 'node:assert/strict';
+import { assertNotReadable, scriptReadableState } from '../support/script-readable-state.ts';
 import { browserSuite } from '../support/suite.ts';
 import {
   ALICE,
@@ -68,6 +69,14 @@ suite.test(
     assert.ok(used.exp * 1000 > Date.now(), 'the token sent was unexpired');
 
     assert.ok(session.tokenResponses.length >= 2, 'the token endpoint answered a refresh');
+    // The rotated tokens stay in memory like the first ones.
+    const state = await scriptReadableState(page);
+    for (const [n, answer] of session.tokenResponses.entries()) {
+      const secrets: Record<string, string> = {};
+      if (answer.access_token) secrets[`access token #${n + 1}`] = answer.access_token;
+      if (answer.refresh_token) secrets[`refresh token #${n + 1}`] = answer.refresh_token;
+      assertNotReadable(state, secrets);
+    }
     assert.equal(
       await page.evaluate(() => (window as { __samePage?: boolean }).__samePage),
       true,
