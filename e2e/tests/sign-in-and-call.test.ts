@@ -221,3 +221,25 @@ suite.test(
     assert.equal(new URL(page.url()).origin, system.urls.spa);
   },
 );
+
+suite.test(
+  "the Profile page shows the ID token's claims and the userinfo answer for the signed-in user",
+  async ({ page }, system) => {
+    await openApp(page, system.urls.spa);
+    await signIn(page, system.urls.spa, BOB);
+    await (await see(page, '[data-test=nav-profile]')).click();
+
+    const idToken = JSON.parse(
+      ((await (await see(page, '[data-test=id-token-claims]')).textContent()) ?? '').trim(),
+    );
+    const userinfo = JSON.parse(
+      ((await (await see(page, '[data-test=userinfo]')).textContent()) ?? '').trim(),
+    );
+    assert.equal(idToken.iss, system.issuer);
+    assert.equal(idToken.aud, system.clientId);
+    assert.equal(idToken.email, BOB.email);
+    assert.equal(typeof idToken.nonce, 'string', 'the ID token answers the nonce the app sent');
+    assert.equal(userinfo.sub, idToken.sub, 'userinfo speaks of the same user');
+    assert.equal(userinfo.email, BOB.email);
+  },
+);
