@@ -4,8 +4,10 @@
 //
 // Ports: AUTH_PORT (4000), API_PORT (3001), SPA_PORT (3000). With another SPA port the default
 // tenant is copied to a temporary file with the SPA's callback/logout URLs and web origin moved
-// to it. TENANT_FILE, when set, is used as it is. Data stays in each program's own default folder.
+// to it. TENANT_FILE, when set, is used as it is. Data stays in each program's own default folder
+// unless DATA_DIR names one folder for all (sub-folders auth/ and api/).
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { DEFAULT_PORTS, type Ports, type RunningSystem, SystemStartError, startSystem } from './system.ts';
 
 function portFromEnv(name: string, fallback: number): number {
@@ -81,6 +83,7 @@ const ports: Ports = {
   spa: portFromEnv('SPA_PORT', DEFAULT_PORTS.spa),
 };
 const tenantFile = process.env['TENANT_FILE']?.trim() || undefined;
+const dataDir = process.env['DATA_DIR']?.trim() || undefined;
 
 let system: RunningSystem | undefined;
 let shuttingDown = false;
@@ -109,6 +112,7 @@ try {
     ports,
     signal: startUp.signal,
     ...(tenantFile ? { tenantFile } : {}),
+    ...(dataDir ? { dataDir: path.resolve(dataDir) } : {}),
     onProgress: (event) => {
       if (event.kind === 'starting') console.log(`starting ${event.title} on ${event.url} ...`);
       else console.log(`${event.title} ready in ${(event.ms / 1000).toFixed(1)} s`);

@@ -4,21 +4,26 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { freePort, isPortFree, nodeBinary, REPO_ROOT } from '../../scripts/system.ts';
 
 interface Run {
   child: ChildProcess;
+  dataDir: string;
   output: () => string;
   exited: Promise<number | null>;
 }
 
+/** A temporary data folder per run: the tests never touch the programs' default .data folders. */
 function npmStart(env: Record<string, string>): Run {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'calling-api-npm-start-'));
   const child = spawn(nodeBinary(), [path.join(REPO_ROOT, 'scripts/start.ts')], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -28,8 +33,11 @@ function npmStart(env: Record<string, string>): Run {
   child.stderr?.on('data', (chunk: Buffer) => {
     output += chunk.toString('utf8');
   });
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  return { child, output: () => output, exited };
+  const exited = once(child, 'exit').then(([code]) => {
+    rmSync(dataDir, { recursive: true, force: true });
+    return code as number | null;
+  });
+  return { child, output: () => output, exited, dataDir };
 }
 
 async function waitForOutput(run: Run, pattern: RegExp, timeoutMs: number): Promise<void> {
@@ -73,6 +81,8 @@ test('npm start brings up all three, prints their URLs and the demo sign-ins, an
     // The three answer, and the SPA was told where its issuer and API are.
     assert.equal((await fetch(`http://localhost:${p.auth}/.well-known/openid-configuration`)).status, 200);
     assert.equal((await fetch(`http://localhost:${p.api}/api/public`)).status, 200);
+    assert.ok(existsSync(path.join(run.dataDir, 'auth')), 'DATA_DIR holds the authorization server data');
+    assert.ok(existsSync(path.join(run.dataDir, 'api')), 'DATA_DIR holds the API data');
     const config = (await (await fetch(`http://localhost:${p.spa}/config.json`)).json()) as Record<
       string,
       unknown
