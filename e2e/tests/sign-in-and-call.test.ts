@@ -28,6 +28,18 @@ suite.test(
   async ({ page }, system) => {
     await openApp(page, system.urls.spa);
     await signIn(page, system.urls.spa, ALICE);
+
+    // The used authorization code does not stay in the browser's history (the callback entry is replaced).
+    const cdp = await page.context().newCDPSession(page);
+    const history = (await cdp.send('Page.getNavigationHistory')).entries.map((e) => e.url);
+    await cdp.detach();
+    const withCode = history.filter((url) => url.startsWith(system.urls.spa) && /[?&]code=/.test(url));
+    assert.ok(
+      history.some((url) => url.startsWith(system.urls.auth)),
+      `the history is the real one (it holds the login page): ${history.join(' | ')}`,
+    );
+    assert.deepEqual(withCode, [], `no history entry keeps the code: ${history.join(' | ')}`);
+
     await goToPing(page);
 
     const publicCall = await call(page, 'public');
