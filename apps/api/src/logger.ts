@@ -33,6 +33,11 @@ export function requestLogger(logger: Logger) {
       }),
       res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
     },
-    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+    // A 503 is the API saying "not ready yet" (no signing keys so far): expected while the
+    // issuer starts, so a warning, not an error.
+    customLogLevel: (_req, res, error) => {
+      if (res.statusCode === 503) return 'warn';
+      return error || res.statusCode >= 500 ? 'error' : 'info';
+    },
   });
 }
