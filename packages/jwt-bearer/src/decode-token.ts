@@ -12,10 +12,23 @@ export type DecodedToken = {
 };
 
 const SEGMENT = /^[A-Za-z0-9_-]*$/;
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * True when the segment's last character leaves its unused low bits at zero (RFC 4648 §3.5).
+ * Decoders ignore those bits, so without this check one signature has 16 spellings that all
+ * verify: a token would not be one string (deny-lists, replay caches and logs keyed on the
+ * token could be sidestepped by re-spelling it).
+ */
+function isCanonical(segment: string): boolean {
+  const unusedBits = segment.length % 4 === 2 ? 4 : segment.length % 4 === 3 ? 2 : 0;
+  if (unusedBits === 0 || segment.length === 0) return true;
+  return (ALPHABET.indexOf(segment.at(-1)!) & ((1 << unusedBits) - 1)) === 0;
+}
 
 function decodeSegment(segment: string, what: 'header' | 'payload'): JsonObject {
   // base64url without padding: a length of 4n+1 cannot be decoded exactly (RFC 4648 §5).
-  if (segment.length === 0 || segment.length % 4 === 1 || !SEGMENT.test(segment)) {
+  if (segment.length === 0 || segment.length % 4 === 1 || !SEGMENT.test(segment) || !isCanonical(segment)) {
     throw new InvalidTokenError(`The token's ${what} is not base64url.`, 'ERR_TOKEN_MALFORMED');
   }
   let value: unknown;
@@ -45,7 +58,7 @@ export function decodeToken(compact: string): DecodedToken {
   const header = decodeSegment(parts[0]!, 'header');
   const payload = decodeSegment(parts[1]!, 'payload');
   const signature = parts[2]!;
-  if (!SEGMENT.test(signature) || signature.length % 4 === 1) {
+  if (!SEGMENT.test(signature) || signature.length % 4 === 1 || !isCanonical(signature)) {
     throw new InvalidTokenError("The token's signature is not base64url.", 'ERR_TOKEN_MALFORMED');
   }
   // An empty signature is what alg "none" looks like; the header check names the alg first.
