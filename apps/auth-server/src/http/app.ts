@@ -1,7 +1,7 @@
 // The HTTP surface: security headers, hosted pages and Auth0-shaped extras in Express, then oidc-provider.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import express from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { createLocalJWKSet } from 'jose';
 import type Provider from 'oidc-provider';
@@ -10,6 +10,7 @@ import type { LoginThrottle } from '../security/login-throttle.ts';
 import type { TenantStore } from '../store/tenant-store.ts';
 import { interactionRoutes } from './interactions.ts';
 import { userinfoRoute } from './userinfo.ts';
+import { messagePage } from './views.ts';
 
 export type AppDeps = {
   issuer: string;
@@ -76,6 +77,27 @@ export function createApp(deps: AppDeps): RequestListener {
   // Last: oidc-provider owns every remaining route and ends the response itself.
   const toProvider = providerHandler(deps.provider);
   app.use((req, res) => toProvider(req, res));
+
+  // Errors passed to Express (body-parser's 413 / 415 / 400 on the hosted forms, a failed static file):
+  // a short page with the status, never Express's default page, which shows the stack trace outside production.
+  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const status = (err as { status?: unknown }).status;
+    const code = typeof status === 'number' && status >= 400 && status < 500 ? status : 500;
+    if (code === 500) deps.logger.error({ err }, 'request failed');
+    res
+      .status(code)
+      .type('html')
+      .send(
+        messagePage(
+          code === 500 ? 'Something went wrong' : 'Request refused',
+          code === 500 ? 'Try again later.' : 'The request could not be read. Go back and try again.',
+        ),
+      );
+  });
 
   // The token endpoint is the hot path and answers JSON only: it skips Express and helmet, with fixed headers.
   return (req, res) => {
