@@ -1,0 +1,144 @@
+// Shared pieces of the authorization-server resilience suites: sizes (FULL=1), a seeded PRNG,
+// the real server and its admin CLI as child processes, and raw HTTP helpers that never follow redirects.
+import { spawn } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { join } from 'node:path';
+import {
+  APP_DIR,
+  type AuthServerProcess,
+  removeDir,
+  startAuthServer,
+  tempDir,
+} from '../../apps/auth-server/test/support/auth-server-process.ts';
+
+export {
+  CookieJar,
+  decodeJwt,
+  formFields,
+  OAuthTestClient,
+  pkcePair,
+  type TokenResponse,
+} from '../../apps/auth-server/test/support/oauth-client.ts';
+export { type AuthServerProcess, removeDir, startAuthServer, tempDir };
+
+export const FULL = process.env.FULL === '1' || process.env.FULL === 'true';
+/** `full` with FULL=1, otherwise the reduced size that keeps `npm test` short. */
+export const size = <T>(full: T, reduced: T): T => (FULL ? full : reduced);
+
+export const SPA = 'angularjs-spa';
+export const SPA_CALLBACK = 'http://localhost:3000/callback';
+export const M2M = 'messages-m2m';
+export const M2M_SECRET = 'dev-m2m-secret';
+export const AUDIENCE = 'http://localhost:3001/api';
+export const USERS = {
+  alice: { email: 'alice@example.com', password: 'Alice-password-1' },
+  bob: { email: 'bob@example.com', password: 'Bob-password-1' },
+  carol: { email: 'carol@example.com', password: 'Carol-password-1' },
+} as const;
+
+/** A seeded PRNG (mulberry32): SEED=<n> replays a run; the seed is printed by `seeded()`. */
+export type Rng = {
+  seed: number;
+  next(): number;
+  int(maxExclusive: number): number;
+  pick<T>(items: readonly T[]): T;
+  chance(p: number): boolean;
+  bytes(n: number): Buffer;
+};
+
+export function seeded(label: string): Rng {
+  const fromEnv = process.env.SEED;
+  const seed = fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) >>> 0 : randomInt(2 ** 32 - 1);
+  console.log(`# ${label}: SEED=${seed} (set SEED=${seed} to replay)`);
+  let a = seed;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (max: number) => Math.floor(next() * max);
+  return {
+    seed,
+    next,
+    int,
+    pick: (items) => items[int(items.length)]!,
+    chance: (p) => next() < p,
+    bytes: (n) => Buffer.from(Array.from({ length: n }, () => int(256))),
+  };
+}
+
+export type CliResult = { code: number | null; stdout: string; stderr: string };
+
+/** Runs the admin command line (`node src/cli/main.ts`) on a DATA_DIR, as an operator would. */
+export function cli(dataDir: string, args: string[], stdin?: string): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(APP_DIR, 'src/cli/main.ts'), ...args], {
+      cwd: APP_DIR,
+      env: { PATH: process.env.PATH, DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+export async function cliOk(dataDir: string, args: string[], stdin?: string): Promise<string> {
+  const r = await cli(dataDir, args, stdin);
+  if (r.code !== 0) throw new Error(`CLI ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+export type RawResponse = { status: number; headers: Headers; body: string };
+
+/** One request, redirects never followed. */
+export async function raw(url: string, init: RequestInit = {}): Promise<RawResponse> {
+  const res = await fetch(url, { ...init, redirect: 'manual' });
+  return { status: res.status, headers: res.headers, body: await res.text() };
+}
+
+/** Percentile of a sorted-or-not list of numbers (nearest rank). */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** Counts by key, printed as `200×3 400×12`. */
+export class Tally {
+  readonly counts = new Map<string, number>();
+  add(key: string | number): void {
+    const k = String(key);
+    this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
+  }
+  get total(): number {
+    let n = 0;
+    for (const v of this.counts.values()) n += v;
+    return n;
+  }
+  toString(): string {
+    return [...this.counts]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k}×${v}`)
+      .join(' ');
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts a server with quiet logs; the caller stops it and removes its DATA_DIR. */
+export async function startQuietServer(
+  opts: { dataDir?: string; port?: number; env?: Record<string, string> } = {},
+): Promise<AuthServerProcess> {
+  return startAuthServer({ ...opts, env: { LOG_LEVEL: 'warn', ...opts.env } });
+}
