@@ -45,6 +45,20 @@ const isLatin1 = (text: string) => [...text].every((ch) => ch.codePointAt(0)! <=
 const hasControl = (text: string) =>
   [...text].some((ch) => (ch.codePointAt(0)! < 0x20 && ch !== '\t') || ch.codePointAt(0) === 0x7f);
 
+/**
+ * What each placement may answer (status/challenge error): a token in the header is invalid
+ * (401) or malformed (400); a token in the query or sent twice is a malformed request (400);
+ * a form body is never read for a token, so that request simply has no credentials (bare 401).
+ * 431: the request line or headers exceeded Node's 16 KiB limit before reaching the API.
+ */
+const EXPECTED: Record<Placement, RegExp> = {
+  header: /^(401\/invalid_token|400\/invalid_request|431\/.*)$/,
+  query: /^(400\/invalid_request|431\/.*)$/,
+  'header+query': /^(400\/invalid_request|431\/.*)$/,
+  'two-headers': /^(400\/invalid_request|431\/.*)$/,
+  form: /^401\/bare$/,
+};
+
 const CHALLENGE_401 = /^Bearer realm="api"(, error="invalid_token", error_description="[^"\\]+")?$/;
 const CHALLENGE_400 = /^Bearer realm="api", error="invalid_request", error_description="[^"\\]+"$/;
 
@@ -367,6 +381,7 @@ describe(`token fuzzing against the API (seed ${SEED}, ${CASES} cases${FULL ? ',
     const start: Memory = await memoryOf(api);
     const statuses: number[] = [];
     const failures: string[] = [];
+    const outcomes: string[] = [];
     const byFamily = new Map<string, number>();
     const target = `${api.url}/api/private-scoped`;
     const send = async (i: number) => {
@@ -396,12 +411,16 @@ describe(`token fuzzing against the API (seed ${SEED}, ${CASES} cases${FULL ? ',
       const res = await fetch(url, { ...init, headers });
       await res.arrayBuffer();
       statuses.push(res.status);
+      const kind = /error="([a-z_]+)"/.exec(res.headers.get('www-authenticate') ?? '')?.[1] ?? 'bare';
+      outcomes.push(`${c.placement}:${res.status}/${res.status === 401 || res.status === 400 ? kind : '-'}`);
       byFamily.set(c.family, (byFamily.get(c.family) ?? 0) + 1);
       const challenge = res.headers.get('www-authenticate') ?? '';
       const why = `case ${i} (${c.family}, ${c.placement}, seed ${SEED}): ${res.status} ${challenge} token ${JSON.stringify(c.token.slice(0, 200))}`;
       if (res.status < 300 || res.status === 403 || res.status >= 500) failures.push(why);
       else if (res.status === 401 && !CHALLENGE_401.test(challenge)) failures.push(`bad challenge: ${why}`);
       else if (res.status === 400 && !CHALLENGE_400.test(challenge)) failures.push(`bad challenge: ${why}`);
+      else if (!EXPECTED[c.placement].test(`${res.status}/${kind}`))
+        failures.push(`unexpected answer: ${why}`);
     };
     // The first tenth warms the code paths up; memory is compared from there to the end.
     const warm = Math.floor(cases.length / 10);
@@ -416,6 +435,7 @@ describe(`token fuzzing against the API (seed ${SEED}, ${CASES} cases${FULL ? ',
     console.log(
       `# api-fuzz summary: seed ${SEED}, cases tried ${statuses.length}, accepted ${accepted}, 5xx ${fiveXx}, by status ${tally(statuses)}`,
     );
+    console.log(`# api-fuzz outcomes (placement:status/challenge): ${tally(outcomes)}`);
     console.log(`# api-fuzz families: ${[...byFamily].map(([f, n]) => `${f}:${n}`).join(' ')}`);
     console.log(
       `# api-fuzz placements: ${tally(cases.map((c) => c.placement))}; no-op mutations redrawn: ${noOps}`,
