@@ -6,15 +6,27 @@ import { pinoHttp } from 'pino-http';
 
 export type Logger = pino.Logger;
 
+function ignoreGoneReader(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'EPIPE') throw error;
+}
+
 export function createLogger(level: string): Logger {
-  return pino({
-    level,
-    base: { service: 'api' },
-    redact: {
-      paths: ['authorization', 'token', '*.authorization', '*.token', '*.headers'],
-      censor: '[redacted]',
+  // process.stdout rather than pino's default sonic-boom: sonic-boom's exit-time flushSync
+  // retries a write to a pipe whose reader has gone (EPIPE) forever, so the API could never be
+  // stopped once the terminal or log collector died. A gone reader only stops the logging.
+  if (!process.stdout.listeners('error').includes(ignoreGoneReader))
+    process.stdout.on('error', ignoreGoneReader);
+  return pino(
+    {
+      level,
+      base: { service: 'api' },
+      redact: {
+        paths: ['authorization', 'token', '*.authorization', '*.token', '*.headers'],
+        censor: '[redacted]',
+      },
     },
-  });
+    process.stdout,
+  );
 }
 
 export function maskUrl(url: string | undefined): string {

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { startTestIssuer } from '@calling-api/jwt-bearer/testing';
 import { startApi } from './support/api-process.ts';
@@ -35,6 +36,25 @@ describe('API lifecycle', () => {
       const later = await fetch(`${api.url}/api/private`, { headers: { authorization: `Bearer ${token}` } });
       assert.equal(later.status, 200);
     } finally {
+      await api.stop();
+      await issuer.close();
+    }
+  });
+
+  it('stops on SIGTERM even when whoever read its logs has gone (stdout and stderr closed)', async () => {
+    const issuer = await startTestIssuer();
+    const api = await startApi({ ISSUER_BASE_URL: issuer.issuer, AUDIENCE: issuer.audience });
+    try {
+      await api.waitForLog(/signing keys loaded/);
+      api.child.stdout!.destroy();
+      api.child.stderr!.destroy();
+      // No request in between: the first write to meet the closed pipe is the shutdown's own.
+      const exited = new Promise<number | null>((resolve) => api.child.once('exit', resolve));
+      api.child.kill('SIGTERM');
+      const outcome = await Promise.race([exited, sleep(5_000).then(() => 'still running')]);
+      assert.equal(outcome, 0, 'the API exits cleanly within 5 s');
+    } finally {
+      if (api.child.exitCode === null) api.child.kill('SIGKILL');
       await api.stop();
       await issuer.close();
     }
