@@ -49,13 +49,16 @@ const hasControl = (text: string) =>
  * What each placement may answer (status/challenge error): a token in the header is invalid
  * (401) or malformed (400); a token in the query or sent twice is a malformed request (400);
  * a form body is never read for a token, so that request simply has no credentials (bare 401).
+ * Never a 2xx or a 403 (which would mean the token authenticated).
  * 431: the request line or headers exceeded Node's 16 KiB limit before reaching the API.
  */
 const EXPECTED: Record<Placement, RegExp> = {
   header: /^(401\/invalid_token|400\/invalid_request|431\/.*)$/,
   query: /^(400\/invalid_request|431\/.*)$/,
   'header+query': /^(400\/invalid_request|431\/.*)$/,
-  'two-headers': /^(400\/invalid_request|431\/.*)$/,
+  // Two headers travel as one value "Bearer <x>, Bearer <y>"; with an empty <x> it starts with
+  // "Bearer," which is no Bearer credential at all: answered as "no credentials".
+  'two-headers': /^(400\/invalid_request|401\/bare|431\/.*)$/,
   form: /^401\/bare$/,
 };
 
