@@ -36,6 +36,7 @@ export function page(title: string, body: Html, opts: { script?: string } = {}):
 <meta name="referrer" content="no-referrer">
 <title>${title}</title>
 <link rel="stylesheet" href="/assets/hosted.css">
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 ${opts.script ? html`<script src="${opts.script}" defer></script>` : undefined}
 </head>
 <body>
