@@ -152,6 +152,10 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
       });
     }
 
+    // Cache hits hand the same objects to every request that presents this token: read-only,
+    // so no middleware can change what a later request sees.
+    deepFreeze(header);
+    deepFreeze(payload);
     if (cache && cacheKey !== undefined) {
       cache.set(cacheKey, {
         header,
@@ -209,4 +213,10 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     },
     keySet,
   };
+}
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const child of Object.values(value)) deepFreeze(child);
 }

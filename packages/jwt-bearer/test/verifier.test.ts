@@ -295,6 +295,25 @@ describe('createVerifier against a real local issuer', () => {
   });
 
   describe('verified-token cache', () => {
+    it('hands out read-only claims, so one request cannot change what the next one sees', async () => {
+      const fresh = await startTestIssuer();
+      try {
+        const verifier = createVerifier({ issuerBaseURL: fresh.issuer, audience: fresh.audience });
+        const token = await fresh.mint({ scope: 'read:messages', permissions: ['read:messages'] });
+        const first = await verifier.verify(token);
+        assert.throws(() => {
+          (first.payload as Record<string, unknown>)['scope'] = 'read:messages write:messages';
+        }, TypeError);
+        assert.throws(() => (first.payload['permissions'] as string[]).push('write:messages'), TypeError);
+        const second = await verifier.verify(token);
+        assert.equal(verifier.metrics.cacheHits, 1);
+        assert.equal(second.payload['scope'], 'read:messages');
+        assert.deepEqual(second.payload['permissions'], ['read:messages']);
+      } finally {
+        await fresh.close();
+      }
+    });
+
     it('verifies a repeated token once, re-checks exp on every hit, and empties on a key-set change', async () => {
       const fresh = await startTestIssuer();
       try {
