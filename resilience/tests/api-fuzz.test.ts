@@ -5,6 +5,7 @@
 // the token authenticated), never a 5xx, the RFC 6750 challenge on every 400/401, and a
 // server that is still healthy with its memory back near where it started.
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { startTestIssuer, type TestIssuer } from '@calling-api/jwt-bearer/testing';
 import {
@@ -23,7 +24,7 @@ import {
 const CASES = Number(process.env['FUZZ_CASES'] ?? size(10_000, 2_000));
 const SEED = seedFromEnv();
 
-type Placement = 'header' | 'query' | 'form' | 'header+query' | 'two-headers';
+type Placement = 'header' | 'query' | 'form' | 'header+query' | 'two-headers' | 'two-header-lines';
 type Case = { family: string; token: string; placement: Placement; raw?: boolean };
 
 const enc = (value: unknown) =>
@@ -59,8 +60,35 @@ const EXPECTED: Record<Placement, RegExp> = {
   // Two headers travel as one value "Bearer <x>, Bearer <y>"; with an empty <x> it starts with
   // "Bearer," which is no Bearer credential at all: answered as "no credentials".
   'two-headers': /^(400\/invalid_request|401\/bare|431\/.*)$/,
+  // Two separate Authorization lines (the mutated token, then a valid one): always refused as
+  // a malformed request, whichever the server might have preferred.
+  'two-header-lines': /^(400\/invalid_request|431\/.*)$/,
   form: /^401\/bare$/,
 };
+
+/** fetch() folds repeated headers into one value; node:http sends each array item as its own line. */
+function twoHeaderLines(url: string, values: string[]): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { headers: ['host', new URL(url).host, ...values.flatMap((value) => ['authorization', value])] },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            if (typeof value === 'string') headers.set(name, value);
+          }
+          resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 0, headers }));
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 const CHALLENGE_401 = /^Bearer realm="api"(, error="invalid_token", error_description="[^"\\]+")?$/;
 const CHALLENGE_400 = /^Bearer realm="api", error="invalid_request", error_description="[^"\\]+"$/;
@@ -359,11 +387,12 @@ describe(`token fuzzing against the API (seed ${SEED}, ${CASES} cases${FULL ? ',
     ];
     const totalWeight = families.reduce((sum, [, w]) => sum + w, 0);
     const placements: Array<[Placement, number]> = [
-      ['header', 82],
+      ['header', 81],
       ['query', 7],
       ['form', 5],
       ['header+query', 3],
-      ['two-headers', 3],
+      ['two-headers', 2],
+      ['two-header-lines', 2],
     ];
 
     const cases: Case[] = [];
@@ -411,7 +440,10 @@ describe(`token fuzzing against the API (seed ${SEED}, ${CASES} cases${FULL ? ',
       } else {
         url += query;
       }
-      const res = await fetch(url, { ...init, headers });
+      const res =
+        c.placement === 'two-header-lines' && headerOk
+          ? await twoHeaderLines(target, [`Bearer ${wire}`, `Bearer ${pick(valid)}`])
+          : await fetch(url, { ...init, headers });
       await res.arrayBuffer();
       statuses.push(res.status);
       const kind = /error="([a-z_]+)"/.exec(res.headers.get('www-authenticate') ?? '')?.[1] ?? 'bare';
