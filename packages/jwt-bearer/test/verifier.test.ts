@@ -104,6 +104,25 @@ describe('createVerifier against a real local issuer', () => {
     );
   });
 
+  it('refuses a re-spelled signature: unused low bits of the last base64url character set (RFC 4648 §3.5)', async () => {
+    const verifier = make();
+    const token = await issuer.mint();
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // A 256-byte RS256 signature is 342 characters: the last one carries 4 unused bits.
+    const last = alphabet.indexOf(token.at(-1)!);
+    const respelled = `${token.slice(0, -1)}${alphabet[last ^ 1]}`;
+    assert.deepEqual(
+      Buffer.from(respelled.split('.')[2]!, 'base64url'),
+      Buffer.from(token.split('.')[2]!, 'base64url'),
+    );
+    assert.equal(await rejection(verifier.verify(respelled)), 'ERR_TOKEN_MALFORMED');
+    assert.equal(
+      (await verifier.verify(token)).payload['sub'],
+      'auth0|alice',
+      'the canonical spelling still verifies',
+    );
+  });
+
   it('refuses a tampered payload', async () => {
     const verifier = make();
     const [h, p, s] = (await issuer.mint({ scope: 'read:messages' })).split('.');
