@@ -17,6 +17,27 @@ function throttle() {
 }
 
 describe('login throttling', () => {
+  it('counts an attempt when it is admitted, so parallel guesses cannot all pass before the first failure is written', () => {
+    const { t, done } = throttle();
+    const now = Date.now();
+    // 20 guesses arriving together: each is admitted or refused before any password is checked.
+    const verdicts = Array.from({ length: 20 }, () => t.admit('alice@example.com', '10.0.0.9', now));
+    assert.equal(verdicts.filter((v) => !v.locked).length, 5, 'only the pair limit gets through');
+    assert.equal(verdicts.filter((v) => v.locked).length, 15);
+    done();
+  });
+
+  it('takes back the counted attempt when the password was right', () => {
+    const { t, done } = throttle();
+    const now = Date.now();
+    for (let i = 0; i < 60; i++) {
+      assert.equal(t.admit(`user${i}@example.com`, '10.0.0.7', now).locked, false);
+      t.recordSuccess(`user${i}@example.com`, '10.0.0.7');
+    }
+    assert.equal(t.check('x@example.com', '10.0.0.7', now).locked, false, 'sixty good sign-ins lock nothing');
+    done();
+  });
+
   it('locks an account for one address after 5 failures, for 15 minutes only', () => {
     const { t, done } = throttle();
     const now = Date.now();

@@ -194,4 +194,18 @@ describe('the login page', () => {
     assert.ok(Number(locked.headers.get('retry-after')) > 0);
     assert.match(locked.body, /role="alert"/);
   });
+
+  it('lets only 5 of 20 parallel guesses reach the password check (no race past the lock)', async () => {
+    const client = new OAuthTestClient(server.issuer);
+    const form = formFields((await authorize(client, {})).body, '/login')!;
+    // One login page, one CSRF token, twenty wrong passwords sent at once.
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        client.postForm(form.action, { ...form.fields, email: 'carol@example.com', password: `guess-${i}` }),
+      ),
+    );
+    const statuses = answers.map((a) => a.status);
+    assert.equal(statuses.filter((s) => s === 401).length, 5, `statuses: ${statuses.join(' ')}`);
+    assert.equal(statuses.filter((s) => s === 429).length, 15, `statuses: ${statuses.join(' ')}`);
+  });
 });

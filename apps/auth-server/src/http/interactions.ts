@@ -164,7 +164,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       return;
     }
     const address = req.ip ?? 'unknown';
-    const verdict = throttle.check(email, address);
+    const verdict = throttle.admit(email, address); // counted before the slow hash: see admit()
     if (verdict.locked) {
       res.set('Retry-After', String(verdict.retryAfterSeconds));
       logger.warn({ address }, 'login refused: throttled');
@@ -176,7 +176,6 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     // Unknown users cost the same scrypt work and get the same message.
     const ok = await verifyPassword(parsed.data.password, user?.passwordHash);
     if (!ok || !user) {
-      throttle.recordFailure(email, address);
       logger.info({ address }, 'login failed');
       fail(401, GENERIC_LOGIN_ERROR);
       return;

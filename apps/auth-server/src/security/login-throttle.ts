@@ -56,16 +56,31 @@ export class LoginThrottle {
     return { locked: false, delayMs: over > 0 ? Math.min(250 * 2 ** (over - 1), this.policy.maxDelayMs) : 0 };
   }
 
+  /**
+   * Checks, and when the attempt may go on, counts it as a failure at once (recordSuccess undoes
+   * that). The check and the count are one synchronous step, so parallel guesses cannot all pass
+   * the check while the first password hash is still being computed.
+   */
+  admit(email: string, address: string, now = Date.now()): ThrottleVerdict {
+    const verdict = this.check(email, address, now);
+    if (!verdict.locked) this.recordFailure(email, address, now);
+    return verdict;
+  }
+
   recordFailure(email: string, address: string, now = Date.now()): void {
     this.bump(pairKey(email, address), this.policy.pairLimit, now);
     this.bump(`ip:${address}`, this.policy.addressLimit, now);
     this.bump(`acct:${email.toLowerCase()}`, Number.POSITIVE_INFINITY, now);
   }
 
+  /** Clears the account's counters and takes back the attempt admit() counted for the address. */
   recordSuccess(email: string, address: string): void {
     this.db
       .prepare('DELETE FROM login_failures WHERE key IN (?, ?)')
       .run(pairKey(email, address), `acct:${email.toLowerCase()}`);
+    this.db
+      .prepare('UPDATE login_failures SET failures = MAX(failures - 1, 0) WHERE key = ?')
+      .run(`ip:${address}`);
   }
 
   private bump(key: string, limit: number, now: number): void {
