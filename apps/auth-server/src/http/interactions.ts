@@ -164,23 +164,28 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       return;
     }
     const address = req.ip ?? 'unknown';
-    const verdict = throttle.admit(email, address); // counted before the slow hash: see admit()
+    const verdict = throttle.admit(email, address); // holds a place before the slow hash: see admit()
     if (verdict.locked) {
       res.set('Retry-After', String(verdict.retryAfterSeconds));
       logger.warn({ address }, 'login refused: throttled');
       fail(429, LOCKED_ERROR);
       return;
     }
-    if (verdict.delayMs > 0) await sleep(verdict.delayMs);
-    const user = store.findUserByEmail(email);
-    // Unknown users cost the same scrypt work and get the same message.
-    const ok = await verifyPassword(parsed.data.password, user?.passwordHash);
+    let user: ReturnType<typeof store.findUserByEmail>;
+    let ok = false;
+    try {
+      if (verdict.delayMs > 0) await sleep(verdict.delayMs);
+      user = store.findUserByEmail(email);
+      // Unknown users cost the same scrypt work and get the same message.
+      ok = (await verifyPassword(parsed.data.password, user?.passwordHash)) && Boolean(user);
+    } finally {
+      throttle.settle(email, address, ok);
+    }
     if (!ok || !user) {
       logger.info({ address }, 'login failed');
       fail(401, GENERIC_LOGIN_ERROR);
       return;
     }
-    throttle.recordSuccess(email, address);
     await deps
       .provider()
       .interactionFinished(

@@ -29,6 +29,7 @@ type Row = { failures: number; window_start: number; locked_until: number };
 export class LoginThrottle {
   private readonly db: DatabaseSync;
   private readonly policy: ThrottlePolicy;
+  private readonly pending = new Map<string, number>();
 
   constructor(db: DatabaseSync, policy: ThrottlePolicy = DEFAULT_POLICY) {
     this.db = db;
@@ -57,14 +58,38 @@ export class LoginThrottle {
   }
 
   /**
-   * Checks, and when the attempt may go on, counts it as a failure at once (recordSuccess undoes
-   * that). The check and the count are one synchronous step, so parallel guesses cannot all pass
-   * the check while the first password hash is still being computed.
+   * Checks, and when the attempt may go on, holds a place for it until settle() (one synchronous
+   * step, so parallel guesses cannot all pass the check while the first password hash is being
+   * computed). Attempts in flight count against the limits as if they had failed; they live in
+   * memory only, so a crash mid-check never turns a right password into a recorded failure.
    */
   admit(email: string, address: string, now = Date.now()): ThrottleVerdict {
     const verdict = this.check(email, address, now);
-    if (!verdict.locked) this.recordFailure(email, address, now);
+    if (verdict.locked) return verdict;
+    const pair = pairKey(email, address);
+    const ip = `ip:${address}`;
+    const busy =
+      this.read(pair, now).failures + this.inFlight(pair) >= this.policy.pairLimit ||
+      this.read(ip, now).failures + this.inFlight(ip) >= this.policy.addressLimit;
+    if (busy) return { locked: true, retryAfterSeconds: 1 };
+    this.pending.set(pair, this.inFlight(pair) + 1);
+    this.pending.set(ip, this.inFlight(ip) + 1);
     return verdict;
+  }
+
+  /** Ends an admitted attempt: a success clears the account's counters, a failure is recorded. */
+  settle(email: string, address: string, succeeded: boolean, now = Date.now()): void {
+    for (const key of [pairKey(email, address), `ip:${address}`]) {
+      const left = this.inFlight(key) - 1;
+      if (left > 0) this.pending.set(key, left);
+      else this.pending.delete(key);
+    }
+    if (succeeded) this.recordSuccess(email, address);
+    else this.recordFailure(email, address, now);
+  }
+
+  private inFlight(key: string): number {
+    return this.pending.get(key) ?? 0;
   }
 
   recordFailure(email: string, address: string, now = Date.now()): void {
@@ -73,14 +98,10 @@ export class LoginThrottle {
     this.bump(`acct:${email.toLowerCase()}`, Number.POSITIVE_INFINITY, now);
   }
 
-  /** Clears the account's counters and takes back the attempt admit() counted for the address. */
   recordSuccess(email: string, address: string): void {
     this.db
       .prepare('DELETE FROM login_failures WHERE key IN (?, ?)')
       .run(pairKey(email, address), `acct:${email.toLowerCase()}`);
-    this.db
-      .prepare('UPDATE login_failures SET failures = MAX(failures - 1, 0) WHERE key = ?')
-      .run(`ip:${address}`);
   }
 
   private bump(key: string, limit: number, now: number): void {
