@@ -185,8 +185,10 @@ export function createProvider(opts: {
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
-        // Only confidential clients may introspect (RFC 7662 §4: the caller must be authorized).
-        allowedPolicy: async (_ctx, client) => client.clientAuthMethod !== 'none',
+        // Only confidential clients may introspect (RFC 7662 §4: the caller must be authorized), and
+        // only their own tokens: one app's secret must not tell it whose other tokens are live.
+        allowedPolicy: async (_ctx, client, token) =>
+          client.clientAuthMethod !== 'none' && token.clientId === client.clientId,
       },
       revocation: {
         enabled: true,
