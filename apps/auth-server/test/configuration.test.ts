@@ -113,6 +113,17 @@ describe('the tenant file', () => {
     );
   });
 
+  it('lets a client secret come only from a variable named for it, never PATH or HOME', () => {
+    const t = defaultTenant();
+    t.applications[1].clientSecret = { env: 'HOME' };
+    assert.throws(
+      () => parseTenant(t),
+      /applications\.1\.clientSecret\.env: an environment variable whose name ends in _CLIENT_SECRET/,
+    );
+    const c = loadConfig({ HOME: '/root', DATABASE_PASSWORD: 'p', BILLING_CLIENT_SECRET: 's' });
+    assert.deepEqual(Object.keys(c.secrets).sort(), ['BILLING_CLIENT_SECRET', 'M2M_CLIENT_SECRET']);
+  });
+
   it('stops the server with that message at start', () => {
     const dir = tempDir();
     dirs.push(dir);

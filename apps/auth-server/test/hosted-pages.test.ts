@@ -28,16 +28,20 @@ const silentAuthorize = (client: OAuthTestClient) =>
   );
 
 describe('logout', () => {
-  it('signs out at once for /v2/logout with a registered returnTo, then prompt=none needs a login', async () => {
+  it('signs out at once when the application sends its ID token and a registered return URL', async () => {
     const client = new OAuthTestClient(server.issuer);
-    await client.signIn({ email: 'alice@example.com', password: 'Alice-password-1' });
+    const { tokens } = await client.signIn({ email: 'alice@example.com', password: 'Alice-password-1' });
     assert.ok(
       new URL((await silentAuthorize(client)).url).searchParams.get('code'),
       'the session allows prompt=none',
     );
 
     const page = await client.follow(
-      '/v2/logout?client_id=angularjs-spa&returnTo=http%3A%2F%2Flocalhost%3A3000%2F',
+      `/oidc/logout?${new URLSearchParams({
+        id_token_hint: tokens.id_token!,
+        client_id: 'angularjs-spa',
+        post_logout_redirect_uri: 'http://localhost:3000/',
+      })}`,
     );
     assert.equal(page.status, 200);
     assert.doesNotMatch(page.body, /Yes, sign me out/, 'no question asked');
@@ -53,6 +57,25 @@ describe('logout', () => {
 
     const after = new URL((await silentAuthorize(client)).url);
     assert.equal(after.searchParams.get('error'), 'login_required');
+  });
+
+  it('asks before signing out on /v2/logout without an ID token: another site cannot sign the user out', async () => {
+    const client = new OAuthTestClient(server.issuer);
+    await client.signIn({ email: 'alice@example.com', password: 'Alice-password-1' });
+    const page = await client.follow(
+      '/v2/logout?client_id=angularjs-spa&returnTo=http%3A%2F%2Flocalhost%3A3000%2F',
+    );
+    assert.equal(page.status, 200);
+    assert.match(page.body, /Yes, sign me out/);
+    assert.doesNotMatch(page.body, /logout\.js/, 'nothing submits the form by itself');
+    assert.ok(
+      new URL((await silentAuthorize(client)).url).searchParams.get('code'),
+      'still signed in until the user answers',
+    );
+    const form = formFields(page.body, '/oidc/logout')!;
+    const done = await client.postForm(form.action, { ...form.fields, logout: 'yes' });
+    assert.equal(done.url, 'http://localhost:3000/', 'then back to the registered returnTo');
+    assert.equal(new URL((await silentAuthorize(client)).url).searchParams.get('error'), 'login_required');
   });
 
   it('asks for confirmation when the request names no registered return URL', async () => {
@@ -133,5 +156,53 @@ describe('sign-up', () => {
       password: 'Purple-Otter-Lamp-9',
     });
     assert.equal(again.status, 200);
+  });
+
+  it('stops an address after 10 sign-up attempts, before any account is created', async () => {
+    const client = new OAuthTestClient(server.issuer);
+    const login = await client.follow(
+      client.authorizeUrl({
+        client_id: 'angularjs-spa',
+        response_type: 'code',
+        redirect_uri: CALLBACK,
+        scope: 'openid',
+        code_challenge: pkcePair().challenge,
+        code_challenge_method: 'S256',
+      }),
+    );
+    const link = /href="(\/interaction\/[^"]+\/signup)"/.exec(login.body)![1]!;
+    const form = formFields((await client.follow(link)).body, '/signup')!;
+    const statuses: number[] = [];
+    for (let i = 0; i < 12 && statuses.at(-1) !== 429; i++) {
+      const res = await client.postForm(form.action, {
+        ...form.fields,
+        email: `bulk${i}@example.com`,
+        password: 'x',
+      });
+      statuses.push(res.status);
+    }
+    assert.equal(statuses.at(-1), 429, `statuses: ${statuses.join(' ')}`);
+    assert.ok(statuses.length <= 11, `at most 10 attempts pass: ${statuses.join(' ')}`);
+    const refused = await client.postForm(form.action, {
+      ...form.fields,
+      email: 'mallory@example.com',
+      password: 'Purple-Otter-Lamp-9',
+    });
+    assert.equal(refused.status, 429);
+    assert.ok(Number(refused.headers.get('retry-after')) > 60);
+    assert.match(refused.body, /Too many sign-ups/);
+    assert.match(
+      refused.body,
+      /to continue to <strong>AngularJS SPA<\/strong>/,
+      'the name, not the client id',
+    );
+    await assert.rejects(
+      new OAuthTestClient(server.issuer).signIn({
+        email: 'mallory@example.com',
+        password: 'Purple-Otter-Lamp-9',
+      }),
+      /did not reach the callback/,
+      'no account was created',
+    );
   });
 });

@@ -49,6 +49,7 @@ describe('login throttling', () => {
     for (let i = 0; i < 5; i++) t.recordFailure('bob@example.com', '10.0.0.1', now);
     assert.deepEqual(t.check('bob@example.com', '10.0.0.1', now + 1000), {
       locked: true,
+      reason: 'locked',
       retryAfterSeconds: 899,
     });
     assert.equal(
@@ -85,6 +86,22 @@ describe('login throttling', () => {
     t.recordSuccess('bob@example.com', '10.0.0.1');
     t.recordFailure('bob@example.com', '10.0.0.1', now);
     assert.equal(t.check('bob@example.com', '10.0.0.1', now).locked, false);
+    done();
+  });
+
+  it('counts every sign-up attempt from an address and stops the eleventh for 15 minutes', () => {
+    const { t, done } = throttle();
+    const now = Date.now();
+    for (let i = 0; i < 10; i++)
+      assert.equal(t.admitSignup('10.0.0.5', now).locked, false, `attempt ${i + 1}`);
+    assert.deepEqual(t.admitSignup('10.0.0.5', now + 1000), {
+      locked: true,
+      reason: 'locked',
+      retryAfterSeconds: 899,
+    });
+    assert.equal(t.admitSignup('10.0.0.6', now).locked, false, 'another address is unaffected');
+    assert.equal(t.check('alice@example.com', '10.0.0.5', now).locked, false, 'sign-in is unaffected');
+    assert.equal(t.admitSignup('10.0.0.5', now + 15 * MIN + 1).locked, false, 'never locked for good');
     done();
   });
 });

@@ -63,6 +63,32 @@ describe('refresh tokens', () => {
     assert.equal(bad.headers.get('access-control-allow-origin'), null);
   });
 
+  it('give only the scopes a refresh asks for when it asks for fewer, and never more', async () => {
+    const server = servers[0]!;
+    const client = new OAuthTestClient(server.issuer);
+    const { tokens } = await client.signIn(ALICE);
+    assert.equal(
+      decodeJwt(tokens.access_token!).payload.scope,
+      'openid profile email offline_access read:messages write:messages',
+    );
+    const narrow = await client.token({
+      grant_type: 'refresh_token',
+      client_id: 'angularjs-spa',
+      refresh_token: tokens.refresh_token!,
+      scope: 'openid read:messages',
+    });
+    assert.equal(narrow.status, 200);
+    assert.equal(decodeJwt(narrow.body.access_token!).payload.scope, 'openid read:messages');
+    const wider = await client.token({
+      grant_type: 'refresh_token',
+      client_id: 'angularjs-spa',
+      refresh_token: narrow.body.refresh_token!,
+      scope: 'openid read:messages delete:messages',
+    });
+    assert.equal(wider.status, 400);
+    assert.equal(wider.body.error, 'invalid_scope');
+  });
+
   it('can be revoked at /oauth/revoke', async () => {
     const server = servers[0]!;
     const client = new OAuthTestClient(server.issuer);

@@ -207,5 +207,8 @@ describe('the login page', () => {
     const statuses = answers.map((a) => a.status);
     assert.equal(statuses.filter((s) => s === 401).length, 5, `statuses: ${statuses.join(' ')}`);
     assert.equal(statuses.filter((s) => s === 429).length, 15, `statuses: ${statuses.join(' ')}`);
+    const busy = answers.find((a) => a.status === 429)!;
+    assert.match(busy.body, /Too many sign-in attempts at once/, 'says why, not "too many failed attempts"');
+    assert.equal(busy.headers.get('retry-after'), '1');
   });
 });

@@ -156,7 +156,7 @@ const COMMANDS: Record<string, Command> = {
       }
       if (type === 'spa') candidate.webOrigins = list(v, 'web-origin');
       if (type !== 'spa') {
-        candidate.clientSecret = { env: 'UNUSED' };
+        candidate.clientSecret = { env: 'UNUSED_CLIENT_SECRET' };
         if (v['auth-method']) candidate.tokenEndpointAuthMethod = v['auth-method'];
       }
       const parsed = applicationSchema.safeParse(candidate);

@@ -2,6 +2,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { SECRET_ENV_NAME } from '../tenant/tenant-schema.ts';
 
 export const APP_DIR = fileURLToPath(new URL('../../', import.meta.url));
 export const DEV_M2M_SECRET = 'dev-m2m-secret';
@@ -33,7 +34,7 @@ export type Config = {
   dataDir: string;
   tenantFile: string;
   logLevel: string;
-  /** Secrets that tenant applications may name (`clientSecret: { env: NAME }`). */
+  /** Secrets that tenant applications may name (`clientSecret: { env: NAME_CLIENT_SECRET }`); no other variable. */
   secrets: Record<string, string | undefined>;
 };
 
@@ -82,6 +83,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: fromApp(e.DATA_DIR),
     tenantFile: fromApp(e.TENANT_FILE),
     logLevel: e.LOG_LEVEL,
-    secrets: { ...env, M2M_CLIENT_SECRET: e.M2M_CLIENT_SECRET },
+    secrets: {
+      ...Object.fromEntries(Object.entries(env).filter(([name]) => SECRET_ENV_NAME.test(name))),
+      M2M_CLIENT_SECRET: e.M2M_CLIENT_SECRET,
+    },
   };
 }

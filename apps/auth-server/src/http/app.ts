@@ -62,8 +62,10 @@ export function createApp(deps: AppDeps): RequestListener {
     const target = new URL('/oidc/logout', deps.issuer);
     const clientId = typeof req.query.client_id === 'string' ? req.query.client_id : undefined;
     const returnTo = typeof req.query.returnTo === 'string' ? req.query.returnTo : undefined;
+    const idTokenHint = typeof req.query.id_token_hint === 'string' ? req.query.id_token_hint : undefined;
     if (clientId) target.searchParams.set('client_id', clientId);
     if (returnTo) target.searchParams.set('post_logout_redirect_uri', returnTo);
+    if (idTokenHint) target.searchParams.set('id_token_hint', idTokenHint);
     res.redirect(303, target.pathname + target.search);
   });
 

@@ -7,7 +7,7 @@ import { allowedScopes } from '../oidc/rbac-policy.ts';
 import { fromResource } from '../oidc/resources.ts';
 import { csrfToken, csrfValid } from '../security/csrf.ts';
 import type { LoginThrottle } from '../security/login-throttle.ts';
-import { verifyPassword } from '../security/passwords.ts';
+import { hashPassword, needsRehash, verifyPassword } from '../security/passwords.ts';
 import type { TenantStore } from '../store/tenant-store.ts';
 import { consentPage, loginPage, messagePage, signupPage } from './views.ts';
 
@@ -22,6 +22,8 @@ export type InteractionDeps = {
 
 const GENERIC_LOGIN_ERROR = 'Wrong email or password.';
 const LOCKED_ERROR = 'Too many failed attempts. Wait a few minutes and try again.';
+const BUSY_ERROR = 'Too many sign-in attempts at once. Wait a moment and try again.';
+const SIGNUP_LOCKED_ERROR = 'Too many sign-ups from your network. Wait a few minutes and try again.';
 
 const loginForm = z.object({ email: z.string().trim().max(320), password: z.string().max(1024) });
 const signupForm = z.object({
@@ -167,8 +169,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const verdict = throttle.admit(email, address); // holds a place before the slow hash: see admit()
     if (verdict.locked) {
       res.set('Retry-After', String(verdict.retryAfterSeconds));
-      logger.warn({ address }, 'login refused: throttled');
-      fail(429, LOCKED_ERROR);
+      logger.warn({ address, reason: verdict.reason }, 'login refused: throttled');
+      fail(429, verdict.reason === 'busy' ? BUSY_ERROR : LOCKED_ERROR);
       return;
     }
     let user: ReturnType<typeof store.findUserByEmail>;
@@ -176,7 +178,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     try {
       if (verdict.delayMs > 0) await sleep(verdict.delayMs);
       user = store.findUserByEmail(email);
-      // Unknown users cost the same scrypt work and get the same message.
+      // Unknown users cost the same hashing work and get the same message.
       ok = (await verifyPassword(parsed.data.password, user?.passwordHash)) && Boolean(user);
     } finally {
       throttle.settle(email, address, ok);
@@ -185,6 +187,11 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       logger.info({ address }, 'login failed');
       fail(401, GENERIC_LOGIN_ERROR);
       return;
+    }
+    if (needsRehash(user.passwordHash)) {
+      // The password is at hand only now: store it under today's hash parameters.
+      store.updatePasswordHash(user.id, await hashPassword(parsed.data.password));
+      logger.info({ userId: user.id }, 'password hash upgraded');
     }
     await deps
       .provider()
@@ -221,6 +228,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     }
     const body = req.body as Record<string, unknown>;
     const parsed = signupForm.safeParse(body);
+    const name = await clientName(d.params.client_id);
     const again = (status: number, error: string) =>
       res
         .status(status)
@@ -229,12 +237,22 @@ export function interactionRoutes(deps: InteractionDeps): Router {
           signupPage({
             uid: d.uid,
             csrf: csrfToken(csrfSecret, d.uid),
-            clientName: String(d.params.client_id),
+            clientName: name,
             email: typeof body.email === 'string' ? body.email : '',
             name: typeof body.name === 'string' ? body.name : '',
             error,
           }),
         );
+    // Every attempt counts, before any work: sign-up must not create accounts in bulk, nor test
+    // whether many emails are registered (its answer for a taken email says so, as Auth0's does).
+    const address = req.ip ?? 'unknown';
+    const verdict = throttle.admitSignup(address);
+    if (verdict.locked) {
+      res.set('Retry-After', String(verdict.retryAfterSeconds));
+      logger.warn({ address }, 'sign-up refused: throttled');
+      again(429, SIGNUP_LOCKED_ERROR);
+      return;
+    }
     if (!parsed.success) {
       again(400, 'Enter a valid email and a password of at least 12 characters.');
       return;
@@ -256,7 +274,6 @@ export function interactionRoutes(deps: InteractionDeps): Router {
           { mergeWithLastSubmission: false },
         );
     } catch {
-      // Same words whether or not the address exists elsewhere would leak little more than sign-in does.
       again(400, 'This email cannot be used to sign up. Sign in instead.');
     }
   });

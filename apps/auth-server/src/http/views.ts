@@ -131,7 +131,7 @@ ${p.scopes.map((s) => html`<li><strong>${s.description}</strong> <code>${s.value
 /** oidc-provider hands us its form (with its own xsrf token); we render the confirmation around it. */
 export function logoutPage(p: { form: string; clientName?: string; silent: boolean }): string {
   if (p.silent) {
-    // A registered return URL from a known client: sign out at once (Auth0's /v2/logout), no question asked.
+    // The application's own request (its ID token, a registered return URL): sign out at once, no question asked.
     // The external script submits the form; without JavaScript the button does the same.
     return page(
       'Signing out',

@@ -169,7 +169,14 @@ export function createProvider(opts: {
           const grant = ctx?.oidc.entities.Grant;
           if (token.kind === 'AccessToken' && source && grant) {
             const granted = new Set(grant.getOIDCScope().split(' '));
-            const oidc = (source.scope ?? '').split(' ').filter((s) => OIDC_SCOPES.has(s) && granted.has(s));
+            // A refresh may ask for less than the sign-in got, never more (RFC 6749 §6).
+            const narrowed =
+              ctx.oidc.params?.grant_type === 'refresh_token' && typeof ctx.oidc.params.scope === 'string'
+                ? new Set(ctx.oidc.params.scope.split(' '))
+                : undefined;
+            const oidc = (source.scope ?? '')
+              .split(' ')
+              .filter((s) => OIDC_SCOPES.has(s) && granted.has(s) && (!narrowed || narrowed.has(s)));
             const api =
               typeof jwt.payload.scope === 'string' ? jwt.payload.scope.split(' ').filter(Boolean) : [];
             jwt.payload.scope = [...oidc, ...api].join(' ');
@@ -201,7 +208,10 @@ export function createProvider(opts: {
         enabled: true,
         async logoutSource(ctx, form) {
           const params = ctx.oidc.params ?? {};
-          const silent = Boolean(ctx.oidc.client && params.post_logout_redirect_uri);
+          // Without confirmation only when the request proves it comes from the application: an ID token
+          // it was issued (checked by oidc-provider) and a registered return URL. Otherwise any page could
+          // sign the user out (OIDC RP-Initiated Logout 1.0 §6), so the user is asked.
+          const silent = Boolean(ctx.oidc.client && params.post_logout_redirect_uri && params.id_token_hint);
           ctx.type = 'html';
           ctx.body = logoutPage({ form, silent, clientName: ctx.oidc.client?.clientName });
         },

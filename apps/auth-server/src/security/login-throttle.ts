@@ -1,7 +1,8 @@
 // Slows password guessing without locking the real user out for good:
 // - account + address: 5 failures in 15 min lock that pair for 15 min (the user elsewhere is unaffected);
 // - address: 50 failures in 15 min lock the address for 15 min (one attacker trying many accounts);
-// - account, from any address: after 5 failures each attempt waits longer (up to 10 s), never a lock.
+// - account, from any address: after 5 failures each attempt waits longer (up to 10 s), never a lock;
+// - sign-ups: 10 attempts (whatever their outcome) in 15 min lock the address's sign-ups for 15 min.
 // Counters live in SQLite so a restart does not reset them.
 import type { DatabaseSync } from 'node:sqlite';
 
@@ -11,6 +12,7 @@ export type ThrottlePolicy = {
   pairLimit: number;
   addressLimit: number;
   maxDelayMs: number;
+  signupLimit: number;
 };
 export const DEFAULT_POLICY: ThrottlePolicy = {
   windowMs: 15 * 60_000,
@@ -18,11 +20,13 @@ export const DEFAULT_POLICY: ThrottlePolicy = {
   pairLimit: 5,
   addressLimit: 50,
   maxDelayMs: 10_000,
+  signupLimit: 10,
 };
 
 export type ThrottleVerdict =
   | { locked: false; delayMs: number }
-  | { locked: true; retryAfterSeconds: number };
+  /** `busy`: too many attempts already in flight (a short wait helps); `locked`: too many failures. */
+  | { locked: true; reason: 'locked' | 'busy'; retryAfterSeconds: number };
 
 type Row = { failures: number; window_start: number; locked_until: number };
 
@@ -51,7 +55,11 @@ export class LoginThrottle {
       .map((r) => r.locked_until)
       .filter((until) => until > now);
     if (locks.length > 0)
-      return { locked: true, retryAfterSeconds: Math.ceil((Math.max(...locks) - now) / 1000) };
+      return {
+        locked: true,
+        reason: 'locked',
+        retryAfterSeconds: Math.ceil((Math.max(...locks) - now) / 1000),
+      };
     const accountFailures = this.read(`acct:${email.toLowerCase()}`, now).failures;
     const over = accountFailures - this.policy.pairLimit;
     return { locked: false, delayMs: over > 0 ? Math.min(250 * 2 ** (over - 1), this.policy.maxDelayMs) : 0 };
@@ -71,7 +79,7 @@ export class LoginThrottle {
     const busy =
       this.read(pair, now).failures + this.inFlight(pair) >= this.policy.pairLimit ||
       this.read(ip, now).failures + this.inFlight(ip) >= this.policy.addressLimit;
-    if (busy) return { locked: true, retryAfterSeconds: 1 };
+    if (busy) return { locked: true, reason: 'busy', retryAfterSeconds: 1 };
     this.pending.set(pair, this.inFlight(pair) + 1);
     this.pending.set(ip, this.inFlight(ip) + 1);
     return verdict;
@@ -86,6 +94,23 @@ export class LoginThrottle {
     }
     if (succeeded) this.recordSuccess(email, address);
     else this.recordFailure(email, address, now);
+  }
+
+  /**
+   * Counts a sign-up attempt from an address before it is processed, whatever it turns out to be, so
+   * sign-up cannot be used to create accounts in bulk or to test many emails at once.
+   */
+  admitSignup(address: string, now = Date.now()): ThrottleVerdict {
+    const key = `signup:${address}`;
+    const row = this.read(key, now);
+    if (row.locked_until > now)
+      return {
+        locked: true,
+        reason: 'locked',
+        retryAfterSeconds: Math.ceil((row.locked_until - now) / 1000),
+      };
+    this.bump(key, this.policy.signupLimit, now);
+    return { locked: false, delayMs: 0 };
   }
 
   private inFlight(key: string): number {

@@ -1,39 +1,100 @@
-// Password hashes: scrypt (RFC 7914) with the parameters stored in the hash, so they can grow later.
-import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+// Password hashes: argon2id (RFC 9106) in the PHC string format other argon2 libraries read, with
+// OWASP's parameters (19 MiB, 2 passes, 1 lane). Hashes made by earlier versions (scrypt) still verify
+// and are replaced at the next successful sign-in (needsRehash).
+import { argon2, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
-// N=2^15, r=8, p=1: 32 MiB and ~150 ms per hash here; above RFC 7914's interactive-login example (2^14).
-const N = 2 ** 15;
-const R = 8;
-const P = 1;
-const KEY_LENGTH = 32;
+const MEMORY_KIB = 19_456;
+const PASSES = 2;
+const LANES = 1;
+const TAG_LENGTH = 32;
+// Bounds on parameters read back from a stored hash, so a bad row cannot ask for gigabytes.
+const MAX_MEMORY_KIB = 1 << 20;
+const MAX_PASSES = 16;
 
-function derive(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
+const PHC =
+  /^\$argon2id\$v=19\$m=(\d{1,7}),t=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]{16,})\$([A-Za-z0-9+/]{16,})$/;
+const SCRYPT = /^scrypt\$(\d{1,7})\$(\d{1,2})\$(\d{1,2})\$([A-Za-z0-9_-]{16,})\$([A-Za-z0-9_-]{16,})$/;
+
+/** Unpadded standard base64, as the PHC string format writes it. */
+const b64 = (buf: Buffer) => buf.toString('base64').replace(/=+$/, '');
+
+function argon2id(password: string, salt: Buffer, memory: number, passes: number, lanes: number) {
+  return new Promise<Buffer>((resolve, reject) =>
+    argon2(
+      'argon2id',
+      {
+        message: password.normalize('NFKC'),
+        nonce: salt,
+        memory,
+        passes,
+        parallelism: lanes,
+        tagLength: TAG_LENGTH,
+      },
+      (err, key) => (err ? reject(err) : resolve(key)),
+    ),
+  );
+}
+
+function legacyScrypt(password: string, salt: Buffer, n: number, r: number, p: number) {
+  return new Promise<Buffer>((resolve, reject) =>
     scrypt(
       password.normalize('NFKC'),
       salt,
-      KEY_LENGTH,
+      TAG_LENGTH,
       { N: n, r, p, maxmem: 256 * n * r + 1024 * 1024 },
       (err, key) => (err ? reject(err) : resolve(key)),
-    );
-  });
+    ),
+  );
 }
 
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
-  const key = await derive(password, salt, N, R, P);
-  return `scrypt$${N}$${R}$${P}$${salt.toString('base64url')}$${key.toString('base64url')}`;
+  const key = await argon2id(password, salt, MEMORY_KIB, PASSES, LANES);
+  return `$argon2id$v=19$m=${MEMORY_KIB},t=${PASSES},p=${LANES}$${b64(salt)}$${b64(key)}`;
+}
+
+/** Whether a string has the shape of a hash this module can verify (for the tenant file's passwordHash). */
+export const isPasswordHash = (value: string) => PHC.test(value) || SCRYPT.test(value);
+
+/** Whether a verified hash should be replaced: an older scheme or weaker parameters than today's. */
+export function needsRehash(stored: string): boolean {
+  const m = PHC.exec(stored);
+  return !m || Number(m[1]) < MEMORY_KIB || Number(m[2]) < PASSES;
 }
 
 // A hash of nothing in particular, verified for unknown users so they take as long as known ones.
 let decoy: Promise<string> | undefined;
 
+/** Compares in constant time; a malformed or unknown stored hash is a refusal, never an exception. */
 export async function verifyPassword(password: string, stored: string | undefined): Promise<boolean> {
   decoy ??= hashPassword('decoy password that matches nothing');
   const hash = stored ?? (await decoy);
-  const [scheme, n, r, p, salt, key] = hash.split('$');
-  if (scheme !== 'scrypt' || !n || !r || !p || !salt || !key) return false;
-  const expected = Buffer.from(key, 'base64url');
-  const actual = await derive(password, Buffer.from(salt, 'base64url'), Number(n), Number(r), Number(p));
+  let expected: Buffer;
+  let actual: Buffer;
+  const phc = PHC.exec(hash);
+  const legacy = phc ? null : SCRYPT.exec(hash);
+  if (phc) {
+    const [, m, t, p, salt, key] = phc as unknown as [string, string, string, string, string, string];
+    if (Number(m) > MAX_MEMORY_KIB || Number(t) > MAX_PASSES || Number(t) < 1 || Number(p) < 1) return false;
+    expected = Buffer.from(key, 'base64');
+    actual = await argon2id(password, Buffer.from(salt, 'base64'), Number(m), Number(t), Number(p)).catch(
+      () => Buffer.alloc(0),
+    );
+  } else if (legacy) {
+    const [, n, r, p, salt, key] = legacy as unknown as [string, string, string, string, string, string];
+    if (Number(n) * Number(r) > 2 ** 20 || Number(p) < 1) return false;
+    expected = Buffer.from(key, 'base64url');
+    actual = await legacyScrypt(
+      password,
+      Buffer.from(salt, 'base64url'),
+      Number(n),
+      Number(r),
+      Number(p),
+    ).catch(() => Buffer.alloc(0));
+  } else {
+    return false;
+  }
+  // Both schemes store 32-byte keys; a shorter one (a cut row) must not match its prefix.
+  if (expected.length !== TAG_LENGTH || actual.length !== TAG_LENGTH) return false;
   return timingSafeEqual(expected, actual) && stored !== undefined;
 }

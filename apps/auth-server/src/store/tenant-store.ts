@@ -408,6 +408,11 @@ export class TenantStore {
     return this.insertUser(email, name, hash);
   }
 
+  /** Replaces a user's password hash (a stronger hash of the same password, after a sign-in). */
+  updatePasswordHash(userId: string, passwordHash: string): void {
+    this.write('UPDATE users SET password_hash = ? WHERE id = ?', passwordHash, userId);
+  }
+
   findUserByEmail(email: string): User | undefined {
     const row = this.stmt('SELECT id, email, name, password_hash FROM users WHERE email = ?').get(
       email.toLowerCase(),

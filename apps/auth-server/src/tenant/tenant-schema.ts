@@ -1,6 +1,7 @@
 // The tenant file: APIs, applications, client grants, roles and users, as data (Auth0's dashboard in JSON).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { isPasswordHash } from '../security/passwords.ts';
 
 const scopeValue = z
   .string()
@@ -44,8 +45,10 @@ const refreshTokenSettings = z.strictObject({
   idleLifetime: lifetime.default(1296000),
 });
 
+/** Only variables named for the purpose may hold client secrets: a tenant file must not read PATH or HOME. */
+export const SECRET_ENV_NAME = /^[A-Z][A-Z0-9_]*_CLIENT_SECRET$/;
 const secretRef = z.strictObject({
-  env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name'),
+  env: z.string().regex(SECRET_ENV_NAME, 'an environment variable whose name ends in _CLIENT_SECRET'),
 });
 
 const common = {
@@ -109,10 +112,13 @@ export const tenantSchema = z
           .strictObject({
             email: z.string().email(),
             name: z.string().min(1).optional(),
-            /** Plain password, hashed with scrypt when seeded; never stored as given. */
+            /** Plain password, hashed with argon2id when seeded; never stored as given. */
             password: z.string().min(8).optional(),
-            /** Or an already hashed password (`scrypt$...`, as the CLI prints). */
-            passwordHash: z.string().startsWith('scrypt$').optional(),
+            /** Or an already hashed password (`$argon2id$...`, as `npm run tenant -- hash-password` prints). */
+            passwordHash: z
+              .string()
+              .refine(isPasswordHash, 'an argon2id hash in PHC format ($argon2id$v=19$m=…,t=…,p=…$salt$hash)')
+              .optional(),
             roles: z.array(z.string()).default([]),
           })
           .refine((u) => (u.password === undefined) !== (u.passwordHash === undefined), {
