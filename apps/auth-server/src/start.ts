@@ -1,0 +1,39 @@
+// The authorization server itself, started by main.ts once the thread pool is sized.
+import pino from 'pino';
+import { ConfigError, loadConfig } from './config/config.ts';
+import { KeyStoreError } from './keys/key-store.ts';
+import { startServer } from './server.ts';
+import { TenantError } from './tenant/tenant-schema.ts';
+
+const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+
+try {
+  const config = loadConfig();
+  const server = await startServer(config, logger);
+  logger.info(
+    { issuer: config.issuer, listening: server.url },
+    `authorization server ready: issuer ${config.issuer}`,
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+} catch (err) {
+  if (err instanceof ConfigError || err instanceof TenantError || err instanceof KeyStoreError) {
+    console.error(`auth-server: ${err.message}`);
+  } else {
+    logger.fatal({ err }, 'auth-server failed to start');
+  }
+  process.exit(1);
+}
