@@ -58,6 +58,9 @@ describe('npm run tenant', () => {
     const unknown = tenant(['frobnicate']);
     assert.equal(unknown.status, 2);
     assert.match(unknown.stderr, /unknown command "frobnicate"/);
+    const none = tenant([]);
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /no command given\n\nusage: npm run tenant -- <command>/);
     const missing = tenant(['add-scope', '--api', 'http://localhost:3001/api']);
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /--scope is required/);

@@ -63,10 +63,15 @@ describe('login throttling', () => {
   it('does not lock the real user out from another address, but slows every attempt on that account', () => {
     const { t, done } = throttle();
     const now = Date.now();
-    for (let i = 0; i < 7; i++) t.recordFailure('bob@example.com', '10.0.0.1', now);
-    const elsewhere = t.check('bob@example.com', '10.0.0.2', now);
-    assert.equal(elsewhere.locked, false);
-    assert.ok(!elsewhere.locked && elsewhere.delayMs > 0 && elsewhere.delayMs <= 10_000);
+    const delays: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const v = t.check('bob@example.com', `10.0.1.${i}`, now);
+      assert.equal(v.locked, false, `attempt ${i + 1} from a fresh address is never locked`);
+      delays.push(v.locked ? -1 : v.delayMs);
+      t.recordFailure('bob@example.com', `10.0.1.${i}`, now);
+    }
+    // The first 5 attempts are not slowed; from the 6th on, 250 ms doubling, capped at 10 s.
+    assert.deepEqual(delays, [0, 0, 0, 0, 0, 250, 500, 1000, 2000, 4000, 8000, 10_000]);
     done();
   });
 

@@ -304,9 +304,14 @@ const NEEDS_NO_STORE = new Set(['hash-password']);
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (!name) {
+    // A usage error like any other: on stderr, so scripts see it.
+    console.error(`no command given\n\n${help()}`);
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     console.log(help());
-    return name ? 0 : 2;
+    return 0;
   }
   const command = COMMANDS[name];
   if (!command) {

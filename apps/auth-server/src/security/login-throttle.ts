@@ -60,9 +60,9 @@ export class LoginThrottle {
         reason: 'locked',
         retryAfterSeconds: Math.ceil((Math.max(...locks) - now) / 1000),
       };
-    const accountFailures = this.read(`acct:${email.toLowerCase()}`, now).failures;
-    const over = accountFailures - this.policy.pairLimit;
-    return { locked: false, delayMs: over > 0 ? Math.min(250 * 2 ** (over - 1), this.policy.maxDelayMs) : 0 };
+    // From the 5th failure on, each further attempt waits 250 ms, then 500, 1000, … up to maxDelayMs.
+    const over = this.read(`acct:${email.toLowerCase()}`, now).failures - this.policy.pairLimit;
+    return { locked: false, delayMs: over >= 0 ? Math.min(250 * 2 ** over, this.policy.maxDelayMs) : 0 };
   }
 
   /**
