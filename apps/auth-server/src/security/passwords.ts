@@ -8,7 +8,7 @@ const PASSES = 2;
 const LANES = 1;
 const TAG_LENGTH = 32;
 // Bounds on parameters read back from a stored hash, so a bad row cannot ask for gigabytes.
-const MAX_MEMORY_KIB = 1 << 20;
+const MAX_MEMORY_KIB = 1 << 18; // 256 MiB
 const MAX_PASSES = 16;
 
 const PHC =
