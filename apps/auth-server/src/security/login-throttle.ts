@@ -54,12 +54,7 @@ export class LoginThrottle {
     const locks = [this.read(pairKey(email, address), now), this.read(`ip:${address}`, now)]
       .map((r) => r.locked_until)
       .filter((until) => until > now);
-    if (locks.length > 0)
-      return {
-        locked: true,
-        reason: 'locked',
-        retryAfterSeconds: Math.ceil((Math.max(...locks) - now) / 1000),
-      };
+    if (locks.length > 0) return lockedUntil(Math.max(...locks), now);
     // From the 5th failure on, each further attempt waits 250 ms, then 500, 1000, … up to maxDelayMs.
     const over = this.read(`acct:${email.toLowerCase()}`, now).failures - this.policy.pairLimit;
     return { locked: false, delayMs: over >= 0 ? Math.min(250 * 2 ** over, this.policy.maxDelayMs) : 0 };
@@ -103,12 +98,7 @@ export class LoginThrottle {
   admitSignup(address: string, now = Date.now()): ThrottleVerdict {
     const key = `signup:${address}`;
     const row = this.read(key, now);
-    if (row.locked_until > now)
-      return {
-        locked: true,
-        reason: 'locked',
-        retryAfterSeconds: Math.ceil((row.locked_until - now) / 1000),
-      };
+    if (row.locked_until > now) return lockedUntil(row.locked_until, now);
     this.bump(key, this.policy.signupLimit, now);
     return { locked: false, delayMs: 0 };
   }
@@ -141,5 +131,11 @@ export class LoginThrottle {
       .run(key, failures >= limit ? 0 : failures, failures >= limit ? now : row.window_start, lockedUntil);
   }
 }
+
+const lockedUntil = (until: number, now: number): ThrottleVerdict => ({
+  locked: true,
+  reason: 'locked',
+  retryAfterSeconds: Math.ceil((until - now) / 1000),
+});
 
 const pairKey = (email: string, address: string) => `pair:${email.toLowerCase()}|${address}`;

@@ -65,36 +65,32 @@ export function needsRehash(stored: string): boolean {
 // A hash of nothing in particular, verified for unknown users so they take as long as known ones.
 let decoy: Promise<string> | undefined;
 
+/** A stored hash, read: its key and how to derive a key from a password the same way; undefined if unusable. */
+function readHash(hash: string): { key: Buffer; derive: (password: string) => Promise<Buffer> } | undefined {
+  const phc = PHC.exec(hash);
+  if (phc) {
+    const [m, t, p] = [Number(phc[1]), Number(phc[2]), Number(phc[3])];
+    if (m > MAX_MEMORY_KIB || t > MAX_PASSES || t < 1 || p < 1) return undefined;
+    const salt = Buffer.from(phc[4]!, 'base64');
+    return { key: Buffer.from(phc[5]!, 'base64'), derive: (pw) => argon2id(pw, salt, m, t, p) };
+  }
+  const legacy = SCRYPT.exec(hash);
+  if (legacy) {
+    const [n, r, p] = [Number(legacy[1]), Number(legacy[2]), Number(legacy[3])];
+    if (n * r > 2 ** 20 || p < 1) return undefined;
+    const salt = Buffer.from(legacy[4]!, 'base64url');
+    return { key: Buffer.from(legacy[5]!, 'base64url'), derive: (pw) => legacyScrypt(pw, salt, n, r, p) };
+  }
+  return undefined;
+}
+
 /** Compares in constant time; a malformed or unknown stored hash is a refusal, never an exception. */
 export async function verifyPassword(password: string, stored: string | undefined): Promise<boolean> {
   decoy ??= hashPassword('decoy password that matches nothing');
-  const hash = stored ?? (await decoy);
-  let expected: Buffer;
-  let actual: Buffer;
-  const phc = PHC.exec(hash);
-  const legacy = phc ? null : SCRYPT.exec(hash);
-  if (phc) {
-    const [, m, t, p, salt, key] = phc as unknown as [string, string, string, string, string, string];
-    if (Number(m) > MAX_MEMORY_KIB || Number(t) > MAX_PASSES || Number(t) < 1 || Number(p) < 1) return false;
-    expected = Buffer.from(key, 'base64');
-    actual = await argon2id(password, Buffer.from(salt, 'base64'), Number(m), Number(t), Number(p)).catch(
-      () => Buffer.alloc(0),
-    );
-  } else if (legacy) {
-    const [, n, r, p, salt, key] = legacy as unknown as [string, string, string, string, string, string];
-    if (Number(n) * Number(r) > 2 ** 20 || Number(p) < 1) return false;
-    expected = Buffer.from(key, 'base64url');
-    actual = await legacyScrypt(
-      password,
-      Buffer.from(salt, 'base64url'),
-      Number(n),
-      Number(r),
-      Number(p),
-    ).catch(() => Buffer.alloc(0));
-  } else {
-    return false;
-  }
+  const read = readHash(stored ?? (await decoy));
+  if (!read) return false;
+  const actual = await read.derive(password).catch(() => Buffer.alloc(0));
   // Both schemes store 32-byte keys; a shorter one (a cut row) must not match its prefix.
-  if (expected.length !== TAG_LENGTH || actual.length !== TAG_LENGTH) return false;
-  return timingSafeEqual(expected, actual) && stored !== undefined;
+  if (read.key.length !== TAG_LENGTH || actual.length !== TAG_LENGTH) return false;
+  return timingSafeEqual(read.key, actual) && stored !== undefined;
 }
