@@ -49,7 +49,7 @@ async function freePort(): Promise<number> {
 
 async function startServer(dataDir: string): Promise<{ issuer: string; child: ChildProcess }> {
   const port = await freePort();
-  const issuer = `http://localhost:${port}`;
+  const issuer = `http://localhost:${port}/`;
   const child = spawn(process.execPath, [SERVER_MAIN], {
     env: {
       PATH: process.env['PATH'],
@@ -64,8 +64,7 @@ async function startServer(dataDir: string): Promise<{ issuer: string; child: Ch
   for (;;) {
     if (child.exitCode !== null) throw new Error(`auth server exited with ${child.exitCode}`);
     try {
-      if ((await fetch(`${issuer}/.well-known/openid-configuration`)).status === 200)
-        return { issuer, child };
+      if ((await fetch(`${issuer}.well-known/openid-configuration`)).status === 200) return { issuer, child };
     } catch {
       // not listening yet
     }
@@ -97,7 +96,7 @@ async function main(): Promise<void> {
   try {
     const rawBefore = rawSigningRate(2000);
     server = await startServer(dataDir);
-    const url = `${server.issuer}/oauth/token`;
+    const url = `${server.issuer}oauth/token`;
     const body = new URLSearchParams({
       grant_type: 'client_credentials',
       client_id: 'messages-m2m',

@@ -276,7 +276,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     api: `http://localhost:${ports.api}`,
     spa: `http://localhost:${ports.spa}`,
   };
-  const issuer = urls.auth;
+  // Auth0's form: the issuer is the server's URL with a trailing slash.
+  const issuer = `${urls.auth}/`;
   const audience = DEFAULT_AUDIENCE;
   const clientId = 'angularjs-spa';
 

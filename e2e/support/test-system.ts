@@ -46,7 +46,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
-  const discovery = (await (await fetch(`${system.issuer}/.well-known/openid-configuration`)).json()) as {
+  const discovery = (await (await fetch(`${system.issuer}.well-known/openid-configuration`)).json()) as {
     token_endpoint: string;
   };
   return {

@@ -167,7 +167,7 @@ test('SIGKILL with 50 sign-ins and token requests in flight: no token, user or g
 
   // Restart on the same folder and port (the issuer, and so `iss`, stays the same).
   server = await startQuietServer({ dataDir, port });
-  const jwks = createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`));
+  const jwks = createRemoteJWKSet(new URL(`${issuer}.well-known/jwks.json`));
   let verified = 0;
   for (const { kind, tokens } of issued) {
     const { payload } = await jwtVerify(tokens.access_token!, jwks, { issuer, audience: AUDIENCE }).catch(

@@ -35,7 +35,7 @@ test('token endpoint under load: 20 connections, no error, no non-2xx', async ()
   server = await startQuietServer();
   const duration = size(30, 5);
   const result = await autocannon({
-    url: `${server.issuer}/oauth/token`,
+    url: `${server.issuer}oauth/token`,
     connections: 20,
     duration,
     method: 'POST',

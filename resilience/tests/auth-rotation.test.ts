@@ -121,7 +121,7 @@ test('key rotation (publish, activate, prune) while clients call the API: no fai
   })();
 
   const jwksKids = async () =>
-    ((await (await fetch(`${issuer}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map(
+    ((await (await fetch(`${issuer}.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map(
       (k) => k.kid,
     );
   const oldKid = String(decodeJwt(firstUserToken).header.kid);

@@ -9,7 +9,7 @@ import { z } from 'zod';
 export const APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 export const DEV_DEFAULTS = {
-  ISSUER_BASE_URL: 'http://localhost:4000',
+  ISSUER_BASE_URL: 'http://localhost:4000/',
   AUDIENCE: 'http://localhost:3001/api',
 } as const;
 

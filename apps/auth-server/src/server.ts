@@ -1,11 +1,13 @@
 // Wires configuration, tenant, storage, keys and HTTP together; used by main.ts, the tests and the bench.
-import { unwatchFile, watchFile } from 'node:fs';
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { createLocalJWKSet, type JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import pino, { type Logger } from 'pino';
-import type { Config } from './config/config.ts';
+import { type Config, ConfigError } from './config/config.ts';
 import { createApp } from './http/app.ts';
 import { type KeyFile, keyFilePath, loadOrCreateKeys, readKeys } from './keys/key-store.ts';
 import { createProvider } from './oidc/provider.ts';
@@ -47,7 +49,7 @@ export async function startServer(
   let keys = await loadOrCreateKeys(config.dataDir);
 
   const build = (k: KeyFile) => ({
-    provider: createProvider({ config, store, keys: k, logger }),
+    provider: createProvider({ config, store, keys: k, logger, connection: tenant.connection }),
     jwks: createLocalJWKSet({ keys: k.signingKeys.map((s) => publicJwk(s.jwk)) }),
   });
   let current = build(keys);
@@ -81,13 +83,13 @@ export async function startServer(
   });
 
   const server: Server = await new Promise((resolve, reject) => {
-    const s = createServer(app);
+    const s = config.tls ? createHttpsServer(readTls(config.tls), app) : createServer(app);
     s.once('error', reject);
     s.listen(config.port, () => resolve(s));
   });
   server.keepAliveTimeout = 5000;
   const port = (server.address() as AddressInfo).port;
-  const url = `http://localhost:${port}`;
+  const url = `${config.tls ? 'https' : 'http'}://localhost:${port}`;
 
   return {
     url,
@@ -102,6 +104,23 @@ export async function startServer(
       db.close();
     },
   };
+}
+
+function readTls(files: NonNullable<Config['tls']>): { cert: Buffer; key: Buffer } {
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new ConfigError(`cannot read the TLS ${what} ${file}: ${(err as Error).message}`);
+    }
+  };
+  const pair = { cert: read(files.certFile, 'certificate'), key: read(files.keyFile, 'key') };
+  try {
+    createSecureContext(pair);
+  } catch (err) {
+    throw new ConfigError(`TLS_CERT_FILE and TLS_KEY_FILE are not a usable pair: ${(err as Error).message}`);
+  }
+  return pair;
 }
 
 /** In production, users come with hashes (`npm run tenant -- hash-password`), never with passwords in a file. */

@@ -32,7 +32,7 @@ function tenant(args: string[], input?: string) {
 }
 
 const jwksOf = (s: AuthServerProcess) =>
-  createRemoteJWKSet(new URL(`${s.issuer}/.well-known/jwks.json`), { cooldownDuration: 0 });
+  createRemoteJWKSet(new URL(`${s.issuer}.well-known/jwks.json`), { cooldownDuration: 0 });
 
 describe('npm run tenant', () => {
   it('prints help for the tool and for each command', () => {
@@ -322,7 +322,7 @@ describe('npm run tenant', () => {
     assert.equal(staged.status, 0, staged.stderr);
     const newKid = /staged key (\S+):/.exec(staged.stdout)![1];
     const published = async () => {
-      const { keys } = (await (await fetch(`${server.issuer}/.well-known/jwks.json`)).json()) as {
+      const { keys } = (await (await fetch(`${server.issuer}.well-known/jwks.json`)).json()) as {
         keys: { kid: string; d?: string }[];
       };
       assert.ok(

@@ -40,18 +40,26 @@ describe('configuration', () => {
   it('has the contract defaults', () => {
     const c = loadConfig({});
     assert.equal(c.port, 4000);
-    assert.equal(c.issuer, 'http://localhost:4000');
+    assert.equal(c.issuer, 'http://localhost:4000/');
     assert.equal(c.dataDir, join(APP_DIR, '.data'));
     assert.equal(c.tenantFile, join(APP_DIR, 'tenant.json'));
     assert.equal(c.secrets.M2M_CLIENT_SECRET, 'dev-m2m-secret');
-    assert.equal(loadConfig({ PORT: '4100' }).issuer, 'http://localhost:4100');
+    assert.equal(loadConfig({ PORT: '4100' }).issuer, 'http://localhost:4100/');
+    assert.equal(
+      loadConfig({ ISSUER: 'http://localhost:4000' }).issuer,
+      'http://localhost:4000',
+      'kept as given',
+    );
   });
 
-  it('refuses an issuer with a trailing slash and a bad port, naming the variable', () => {
-    assert.throws(
-      () => loadConfig({ ISSUER: 'http://localhost:4000/' }),
-      /ISSUER: must not end with a slash/,
-    );
+  it('refuses an issuer with a path, query or fragment and a bad port, naming the variable', () => {
+    for (const issuer of [
+      'http://localhost:4000/tenant',
+      'http://localhost:4000/?x=1',
+      'http://localhost:4000/#a',
+    ]) {
+      assert.throws(() => loadConfig({ ISSUER: issuer }), /ISSUER: must be scheme:\/\/host\[:port\]/, issuer);
+    }
     assert.throws(() => loadConfig({ PORT: 'eighty' }), /PORT/);
     assert.throws(() => loadConfig({ PORT: '0' }), /ISSUER: required when PORT=0/);
   });

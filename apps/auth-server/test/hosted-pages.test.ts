@@ -1,4 +1,4 @@
-// Logout (Auth0's /v2/logout and RP-initiated logout) and sign-up, as a browser without JavaScript would see them.
+// Sign-up and the hosted sign-in page's Auth0 parameters, as a browser without JavaScript would see them.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type AuthServerProcess, removeDir, startAuthServer } from './support/auth-server-process.ts';
@@ -12,97 +12,6 @@ before(async () => {
 after(async () => {
   await server.stop();
   removeDir(server.dataDir);
-});
-
-const silentAuthorize = (client: OAuthTestClient) =>
-  client.follow(
-    client.authorizeUrl({
-      client_id: 'angularjs-spa',
-      response_type: 'code',
-      redirect_uri: CALLBACK,
-      scope: 'openid',
-      prompt: 'none',
-      code_challenge: pkcePair().challenge,
-      code_challenge_method: 'S256',
-    }),
-  );
-
-describe('logout', () => {
-  it('signs out at once when the application sends its ID token and a registered return URL', async () => {
-    const client = new OAuthTestClient(server.issuer);
-    const { tokens } = await client.signIn({ email: 'alice@example.com', password: 'Alice-password-1' });
-    assert.ok(
-      new URL((await silentAuthorize(client)).url).searchParams.get('code'),
-      'the session allows prompt=none',
-    );
-
-    const page = await client.follow(
-      `/oidc/logout?${new URLSearchParams({
-        id_token_hint: tokens.id_token!,
-        client_id: 'angularjs-spa',
-        post_logout_redirect_uri: 'http://localhost:3000/',
-      })}`,
-    );
-    assert.equal(page.status, 200);
-    assert.doesNotMatch(page.body, /Yes, sign me out/, 'no question asked');
-    assert.match(
-      page.body,
-      /<script src="\/assets\/logout.js" defer><\/script>/,
-      'submitted by an external script (strict CSP)',
-    );
-    const form = formFields(page.body, '/oidc/logout')!;
-    assert.equal(form.fields.logout, 'yes');
-    const done = await client.postForm(form.action, form.fields);
-    assert.equal(done.url, 'http://localhost:3000/');
-
-    const after = new URL((await silentAuthorize(client)).url);
-    assert.equal(after.searchParams.get('error'), 'login_required');
-  });
-
-  it('asks before signing out on /v2/logout without an ID token: another site cannot sign the user out', async () => {
-    const client = new OAuthTestClient(server.issuer);
-    await client.signIn({ email: 'alice@example.com', password: 'Alice-password-1' });
-    const page = await client.follow(
-      '/v2/logout?client_id=angularjs-spa&returnTo=http%3A%2F%2Flocalhost%3A3000%2F',
-    );
-    assert.equal(page.status, 200);
-    assert.match(page.body, /Yes, sign me out/);
-    assert.doesNotMatch(page.body, /logout\.js/, 'nothing submits the form by itself');
-    assert.ok(
-      new URL((await silentAuthorize(client)).url).searchParams.get('code'),
-      'still signed in until the user answers',
-    );
-    const form = formFields(page.body, '/oidc/logout')!;
-    const done = await client.postForm(form.action, { ...form.fields, logout: 'yes' });
-    assert.equal(done.url, 'http://localhost:3000/', 'then back to the registered returnTo');
-    assert.equal(new URL((await silentAuthorize(client)).url).searchParams.get('error'), 'login_required');
-  });
-
-  it('asks for confirmation when the request names no registered return URL', async () => {
-    const client = new OAuthTestClient(server.issuer);
-    await client.signIn({ email: 'bob@example.com', password: 'Bob-password-1' });
-    const page = await client.follow('/oidc/logout');
-    assert.equal(page.status, 200);
-    assert.match(
-      page.body,
-      /<button type="submit" form="op.logoutForm" name="logout" value="yes">Yes, sign me out<\/button>/,
-    );
-    assert.equal(page.headers.get('cache-control')?.includes('no-store'), true);
-    const form = formFields(page.body, '/oidc/logout')!;
-    const done = await client.postForm(form.action, { ...form.fields, logout: 'yes' });
-    assert.equal(done.status, 200);
-    assert.match(done.body, /You are signed out/);
-    assert.equal(new URL((await silentAuthorize(client)).url).searchParams.get('error'), 'login_required');
-  });
-
-  it('refuses a returnTo that the application did not register', async () => {
-    const client = new OAuthTestClient(server.issuer);
-    const res = await client.follow(
-      '/v2/logout?client_id=angularjs-spa&returnTo=https%3A%2F%2Fevil.example%2F',
-    );
-    assert.equal(res.status, 400);
-    assert.ok(res.url.startsWith(server.issuer));
-  });
 });
 
 describe('sign-up', () => {
@@ -204,5 +113,66 @@ describe('sign-up', () => {
       /did not reach the callback/,
       'no account was created',
     );
+  });
+});
+
+describe("Auth0's /authorize parameters", () => {
+  const authorize = (client: OAuthTestClient, extra: Record<string, string>) =>
+    client.follow(
+      client.authorizeUrl({
+        client_id: 'angularjs-spa',
+        response_type: 'code',
+        redirect_uri: CALLBACK,
+        scope: 'openid',
+        code_challenge: pkcePair().challenge,
+        code_challenge_method: 'S256',
+        ...extra,
+      }),
+    );
+
+  it('screen_hint=signup opens the sign-up form, with login_hint as its email', async () => {
+    const page = await authorize(new OAuthTestClient(server.issuer), {
+      screen_hint: 'signup',
+      login_hint: 'new@example.com',
+    });
+    assert.equal(page.status, 200);
+    const form = formFields(page.body, '/signup');
+    assert.ok(form, 'the sign-up form');
+    assert.equal(form.fields.email, 'new@example.com');
+  });
+
+  it('login_hint fills in the email of the sign-in form, escaped', async () => {
+    const page = await authorize(new OAuthTestClient(server.issuer), {
+      login_hint: 'bob@example.com"><script>x</script>',
+    });
+    assert.equal(
+      formFields(page.body, '/login')?.fields.email,
+      'bob@example.com&quot;&gt;&lt;script&gt;x&lt;/script&gt;',
+    );
+    assert.doesNotMatch(page.body, /<script>x/);
+  });
+
+  it('prompt=login shows the form to a user who is signed in already', async () => {
+    const client = new OAuthTestClient(server.issuer);
+    await client.signIn({ email: 'alice@example.com', password: 'Alice-password-1' });
+    const silent = await authorize(client, {});
+    assert.ok(new URL(silent.url).searchParams.get('code'), 'signed in: no form without prompt=login');
+    const forced = await authorize(client, { prompt: 'login' });
+    assert.ok(formFields(forced.body, '/login'), 'the sign-in form again');
+  });
+
+  it("accepts the tenant's database connection and ui_locales, and refuses any other connection", async () => {
+    const client = new OAuthTestClient(server.issuer);
+    const known = await authorize(client, {
+      connection: 'Username-Password-Authentication',
+      ui_locales: 'fr',
+    });
+    assert.ok(formFields(known.body, '/login'), 'the sign-in form');
+    const unknown = await authorize(client, { connection: 'google-oauth2', state: 's1' });
+    const answer = new URL(unknown.url);
+    assert.equal(answer.origin + answer.pathname, CALLBACK);
+    assert.equal(answer.searchParams.get('error'), 'invalid_request');
+    assert.match(answer.searchParams.get('error_description') ?? '', /unknown connection "google-oauth2"/);
+    assert.equal(answer.searchParams.get('code'), null);
   });
 });

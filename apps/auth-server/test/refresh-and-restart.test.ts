@@ -93,7 +93,7 @@ describe('refresh tokens', () => {
     const server = servers[0]!;
     const client = new OAuthTestClient(server.issuer);
     const { tokens } = await client.signIn(ALICE);
-    const res = await fetch(`${server.issuer}/oauth/revoke`, {
+    const res = await fetch(`${server.issuer}oauth/revoke`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ token: tokens.refresh_token!, client_id: 'angularjs-spa' }),
@@ -105,7 +105,7 @@ describe('refresh tokens', () => {
 
 describe('introspection', () => {
   const introspect = (token: string, auth: Record<string, string>) =>
-    fetch(`${servers[0]!.issuer}/oauth/introspect`, {
+    fetch(`${servers[0]!.issuer}oauth/introspect`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ token, ...auth }),
@@ -142,7 +142,7 @@ describe('restart on the same DATA_DIR', () => {
     assert.equal(first.child.exitCode, 0, 'SIGTERM shuts down cleanly');
 
     const second = await start(dir, first.port);
-    const jwks = createRemoteJWKSet(new URL(`${second.issuer}/.well-known/jwks.json`));
+    const jwks = createRemoteJWKSet(new URL(`${second.issuer}.well-known/jwks.json`));
     const { protectedHeader } = await jwtVerify(tokens.access_token!, jwks, {
       issuer: second.issuer,
       audience: API,

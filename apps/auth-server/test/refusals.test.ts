@@ -150,7 +150,7 @@ describe('the login page', () => {
       'forms may lead only to registered URLs',
     );
     assert.equal(res.headers.get('cache-control'), 'no-store');
-    const css = await fetch(`${server.issuer}/assets/hosted.css`);
+    const css = await fetch(`${server.issuer}assets/hosted.css`);
     assert.equal(css.status, 200);
   });
 

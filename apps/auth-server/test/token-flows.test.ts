@@ -17,7 +17,7 @@ let jwks: ReturnType<typeof createRemoteJWKSet>;
 
 before(async () => {
   server = await startAuthServer();
-  jwks = createRemoteJWKSet(new URL(`${server.issuer}/.well-known/jwks.json`));
+  jwks = createRemoteJWKSet(new URL(`${server.issuer}.well-known/jwks.json`));
 });
 after(async () => {
   await server.stop();
@@ -54,7 +54,7 @@ describe('authorization code + PKCE with RBAC', () => {
         .filter((s) => s.endsWith(':messages'));
       assert.deepEqual(apiScopes, [...expected]);
       assert.deepEqual(payload.permissions, [...expected]);
-      const userinfo = await fetch(`${server.issuer}/userinfo`, {
+      const userinfo = await fetch(`${server.issuer}userinfo`, {
         headers: { authorization: `Bearer ${tokens.access_token}` },
       });
       assert.equal(userinfo.status, 200);
@@ -79,7 +79,7 @@ describe('authorization code + PKCE with RBAC', () => {
     const { tokens } = await client.signIn({ ...USERS.bob, audience: '', scope: 'openid profile email' });
     assert.ok(tokens.access_token);
     assert.equal(tokens.access_token.split('.').length, 1, 'not a JWT');
-    const res = await fetch(`${server.issuer}/userinfo`, {
+    const res = await fetch(`${server.issuer}userinfo`, {
       headers: { authorization: `Bearer ${tokens.access_token}` },
     });
     assert.equal(res.status, 200);
@@ -117,7 +117,7 @@ describe('authorization code + PKCE with RBAC', () => {
 describe('/userinfo with a JWT access token', () => {
   it('answers the CORS preflight of the SPA origin only', async () => {
     const preflight = (origin: string) =>
-      fetch(`${server.issuer}/userinfo`, {
+      fetch(`${server.issuer}userinfo`, {
         method: 'OPTIONS',
         headers: {
           origin,
@@ -134,7 +134,7 @@ describe('/userinfo with a JWT access token', () => {
 
   it('refuses a forged token and one without openid', async () => {
     const call = (token: string) =>
-      fetch(`${server.issuer}/userinfo`, { headers: { authorization: `Bearer ${token}` } });
+      fetch(`${server.issuer}userinfo`, { headers: { authorization: `Bearer ${token}` } });
     const forged = await call('eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0.eyJzdWIiOiJ4In0.c2ln');
     assert.equal(forged.status, 401);
     const m2m = await new OAuthTestClient(server.issuer).token({

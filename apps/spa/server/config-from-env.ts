@@ -3,7 +3,7 @@
 import { ConfigError, parseSpaConfig, type SpaConfig } from '../src/app/config/spa-config.ts';
 
 export const DEFAULTS = {
-  ISSUER_BASE_URL: 'http://localhost:4000',
+  ISSUER_BASE_URL: 'http://localhost:4000/',
   CLIENT_ID: 'angularjs-spa',
   AUDIENCE: 'http://localhost:3001/api',
   SCOPE: 'openid profile email offline_access read:messages write:messages',

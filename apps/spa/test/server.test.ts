@@ -118,7 +118,7 @@ describe('static server', () => {
 describe('configuration from the environment', () => {
   it('defaults to the embedded tenant, the token going only to the API origin', () => {
     const config = spaConfigFromEnv({});
-    assert.equal(config.issuer, 'http://localhost:4000');
+    assert.equal(config.issuer, 'http://localhost:4000/');
     assert.deepEqual(config.allowedApiOrigins, ['http://localhost:3001']);
   });
 

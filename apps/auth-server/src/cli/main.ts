@@ -84,11 +84,13 @@ const COMMANDS: Record<string, Command> = {
   'create-api': {
     summary: 'create an API (resource server): name, identifier (the audience), RS256',
     usage:
-      'create-api --name <name> --identifier <audience> [--lifetime <seconds>] [--rbac] [--permissions-in-token] [--no-offline-access]',
+      'create-api --name <name> --identifier <audience> [--lifetime <seconds>] [--rbac] [--permissions-in-token] [--no-offline-access]\n' +
+      '           [--token-dialect rfc9068|auth0]',
     options: {
       name: { type: 'string' },
       identifier: { type: 'string' },
       lifetime: { type: 'string' },
+      'token-dialect': { type: 'string' },
       rbac: { type: 'boolean' },
       'permissions-in-token': { type: 'boolean' },
       'no-offline-access': { type: 'boolean' },
@@ -101,6 +103,7 @@ const COMMANDS: Record<string, Command> = {
         rbac: Boolean(v.rbac),
         permissionsInToken: Boolean(v['permissions-in-token']),
         allowOfflineAccess: !v['no-offline-access'],
+        tokenDialect: v['token-dialect'],
       });
       if (!parsed.success) throw new UsageError(zodMessage(parsed.error));
       store.createApi(parsed.data);

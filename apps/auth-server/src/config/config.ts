@@ -12,12 +12,19 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const envSchema = z.object({
   NODE_ENV: z.string().optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  // Auth0's form is https://tenant.example.com/ (with the slash); the slash is optional here and kept as given,
+  // because `iss` must equal it character for character. Routes are served from the root, so no path.
   ISSUER: z
     .string()
     .url()
-    .refine((v) => !v.endsWith('/'), 'must not end with a slash')
-    .refine((v) => !v.includes('?') && !v.includes('#'), 'must not have a query or fragment')
+    .refine(
+      (v) => /^https?:\/\/[^/?#]+\/?$/.test(v),
+      'must be scheme://host[:port] or scheme://host[:port]/, no path, query or fragment',
+    )
     .optional(),
+  /** PEM certificate chain and private key: the server speaks https (npm run tenant -- dev-cert writes a pair). */
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   TENANT_FILE: z.string().min(1).default('tenant.json'),
   M2M_CLIENT_SECRET: z.string().min(1).default(DEV_M2M_SECRET),
@@ -34,6 +41,8 @@ export type Config = {
   dataDir: string;
   tenantFile: string;
   logLevel: string;
+  /** Files of the certificate and key when the server itself terminates TLS. */
+  tls: { certFile: string; keyFile: string } | undefined;
   /** Secrets that tenant applications may name (`clientSecret: { env: NAME_CLIENT_SECRET }`); no other variable. */
   secrets: Record<string, string | undefined>;
 };
@@ -57,7 +66,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'invalid environment:\n  ISSUER: required when PORT=0 (the issuer must name the real port)',
     );
   }
-  const issuer = e.ISSUER ?? `http://localhost:${e.PORT}`;
+  if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined)) {
+    throw new ConfigError('invalid environment:\n  TLS_CERT_FILE and TLS_KEY_FILE: give both or neither');
+  }
+  const tls =
+    e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : undefined;
+  const issuer = e.ISSUER ?? `${tls ? 'https' : 'http'}://localhost:${e.PORT}/`;
+  if (tls && !issuer.startsWith('https:')) {
+    throw new ConfigError(
+      `invalid environment:\n  ISSUER: must be https when TLS_CERT_FILE is set (got ${issuer})`,
+    );
+  }
   if (production) {
     const problems: string[] = [];
     if (e.M2M_CLIENT_SECRET === DEV_M2M_SECRET || env.M2M_CLIENT_SECRET === undefined) {
@@ -83,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: fromApp(e.DATA_DIR),
     tenantFile: fromApp(e.TENANT_FILE),
     logLevel: e.LOG_LEVEL,
+    tls: tls && { certFile: fromApp(tls.certFile), keyFile: fromApp(tls.keyFile) },
     secrets: {
       ...Object.fromEntries(Object.entries(env).filter(([name]) => SECRET_ENV_NAME.test(name))),
       M2M_CLIENT_SECRET: e.M2M_CLIENT_SECRET,

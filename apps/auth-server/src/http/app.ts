@@ -6,8 +6,11 @@ import helmet from 'helmet';
 import type { createLocalJWKSet } from 'jose';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
+import { userinfoAudience } from '../oidc/resources.ts';
+import { markAuth0Logout } from '../oidc/sign-out.ts';
 import type { LoginThrottle } from '../security/login-throttle.ts';
 import type { TenantStore } from '../store/tenant-store.ts';
+import { auth0Logout } from './auth0-logout.ts';
 import { interactionRoutes } from './interactions.ts';
 import { userinfoRoute } from './userinfo.ts';
 import { messagePage } from './views.ts';
@@ -57,27 +60,42 @@ export function createApp(deps: AppDeps): RequestListener {
 
   app.use('/assets', express.static(PUBLIC_DIR, { index: false, maxAge: '1h', fallthrough: false }));
 
+  // Sign-in in a popup (Auth0's loginWithPopup) needs window.opener on every page of the flow, which a
+  // Cross-Origin-Opener-Policy of same-origin would cut; every other page keeps it.
+  app.use(['/authorize', '/interaction'], (_req, res, next) => {
+    res.removeHeader('Cross-Origin-Opener-Policy');
+    next();
+  });
+
+  const toProvider = providerHandler(deps.provider);
+
   app.get('/v2/logout', (req, res) => {
-    // Auth0's logout URL, mapped onto RP-initiated logout (OIDC RP-Initiated Logout 1.0).
-    const target = new URL('/oidc/logout', deps.issuer);
-    const clientId = typeof req.query.client_id === 'string' ? req.query.client_id : undefined;
-    const returnTo = typeof req.query.returnTo === 'string' ? req.query.returnTo : undefined;
-    const idTokenHint = typeof req.query.id_token_hint === 'string' ? req.query.id_token_hint : undefined;
-    if (clientId) target.searchParams.set('client_id', clientId);
-    if (returnTo) target.searchParams.set('post_logout_redirect_uri', returnTo);
-    if (idTokenHint) target.searchParams.set('id_token_hint', idTokenHint);
-    res.redirect(303, target.pathname + target.search);
+    const decision = auth0Logout(req.query, deps.store);
+    if (!decision.ok) {
+      res.status(400).type('html').send(messagePage('Sign-out refused', decision.message));
+      return;
+    }
+    // Served by oidc-provider's end-session endpoint, marked so that it signs out without asking.
+    req.url = decision.endSessionPath;
+    markAuth0Logout(req);
+    toProvider(req, res);
   });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
 
-  app.use(userinfoRoute({ issuer: deps.issuer, store: deps.store, jwks: deps.publicJwks }));
+  app.use(
+    userinfoRoute({
+      issuer: deps.issuer,
+      userinfoAudience: userinfoAudience(deps.issuer),
+      store: deps.store,
+      jwks: deps.publicJwks,
+    }),
+  );
   app.use(interactionRoutes(deps));
 
   // Last: oidc-provider owns every remaining route and ends the response itself.
-  const toProvider = providerHandler(deps.provider);
   app.use((req, res) => toProvider(req, res));
 
   // Errors passed to Express (body-parser's 413 / 415 / 400 on the hosted forms, a failed static file):

@@ -90,7 +90,23 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const csrf = csrfToken(csrfSecret, d.uid);
     const name = await clientName(d.params.client_id);
     if (d.prompt.name === 'login') {
-      res.type('html').send(loginPage({ uid: d.uid, csrf, clientName: name, signup: deps.signupEnabled }));
+      // Auth0's screen_hint=signup opens the sign-up form; login_hint fills in the email.
+      const email = typeof d.params.login_hint === 'string' ? d.params.login_hint : undefined;
+      if (d.params.screen_hint === 'signup' && deps.signupEnabled) {
+        res
+          .type('html')
+          .send(signupPage({ uid: d.uid, csrf, clientName: name, ...(email ? { email } : {}) }));
+        return;
+      }
+      res.type('html').send(
+        loginPage({
+          uid: d.uid,
+          csrf,
+          clientName: name,
+          signup: deps.signupEnabled,
+          ...(email ? { email } : {}),
+        }),
+      );
       return;
     }
     if (d.prompt.name === 'consent') {

@@ -6,6 +6,8 @@ import type { TenantStore } from '../store/tenant-store.ts';
 
 export type UserinfoDeps = {
   issuer: string;
+  /** `<issuer>userinfo`: the second audience of Auth0-dialect access tokens. */
+  userinfoAudience: string;
   store: TenantStore;
   jwks: () => ReturnType<typeof createLocalJWKSet>;
 };
@@ -46,10 +48,13 @@ export function userinfoRoute(deps: UserinfoDeps): Router {
     cors(req.get('origin'), res);
     res.set('Cache-Control', 'no-store');
     let payload: JWTPayload;
+    let typ: string | undefined;
     try {
-      ({ payload } = await jwtVerify(token, deps.jwks(), {
+      ({
+        payload,
+        protectedHeader: { typ },
+      } = await jwtVerify(token, deps.jwks(), {
         issuer: deps.issuer,
-        typ: 'at+jwt',
         algorithms: ['RS256'],
       }));
     } catch {
@@ -57,7 +62,13 @@ export function userinfoRoute(deps: UserinfoDeps): Router {
       return;
     }
     const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-    if (!aud.some((a) => typeof a === 'string' && deps.store.getApi(a))) {
+    // An RFC 9068 access token for one of our APIs, or one in Auth0's dialect (typ JWT) that names this
+    // endpoint as an audience, as Auth0 requires; never an ID token (typ JWT, audience a client).
+    const accepted =
+      typ === 'at+jwt'
+        ? aud.some((a) => typeof a === 'string' && deps.store.getApi(a))
+        : typ === 'JWT' && aud.includes(deps.userinfoAudience);
+    if (!accepted) {
       bearerError(res, 401, 'invalid_token', 'the access token is not for an API of this issuer');
       return;
     }

@@ -10,7 +10,9 @@ import { createAdapterFactory } from '../store/oidc-adapter.ts';
 import type { TenantStore } from '../store/tenant-store.ts';
 import { OIDC_SCOPES } from '../tenant/tenant-schema.ts';
 import { allowedScopes, type Subject } from './rbac-policy.ts';
-import { fromResource, toResource } from './resources.ts';
+import { fromResource, toResource, userinfoAudience } from './resources.ts';
+import { grantsEndAtSignOut, silentSignOut } from './sign-out.ts';
+import { requireWebOrigin, webMessageFraming } from './web-message.ts';
 
 export const ROUTES = {
   authorization: '/authorize',
@@ -32,8 +34,11 @@ export function createProvider(opts: {
   store: TenantStore;
   keys: KeyFile;
   logger: Logger;
+  /** The tenant's one database connection: Auth0's `connection` parameter may name it and nothing else. */
+  connection: string;
 }): Provider {
-  const { config, store, keys, logger } = opts;
+  const { config, store, keys, logger, connection } = opts;
+  const userinfo = userinfoAudience(config.issuer);
 
   const findClient = (id: string) => {
     const record = store.getClient(id);
@@ -51,7 +56,7 @@ export function createProvider(opts: {
     num(store.getClient(clientId)?.metadata.refresh_token_reuse_interval, 0);
 
   const configuration: Configuration = {
-    adapter: createAdapterFactory(store.db, { findClient, reuseInterval }),
+    adapter: grantsEndAtSignOut(createAdapterFactory(store.db, { findClient, reuseInterval })),
     clients: [],
     jwks: { keys: providerJwks(keys).keys.map((jwk) => new NodeSigningKey(jwk)) },
     cookies: { keys: keys.cookieKeys, long: { signed: true }, short: { signed: true } },
@@ -78,6 +83,16 @@ export function createProvider(opts: {
     },
     extraParams: {
       audience: null,
+      // Auth0's "which connection": this tenant has one database connection, so only its name is valid.
+      connection(_ctx, value) {
+        if (value !== undefined && value !== connection)
+          throw new errors.InvalidRequest(`unknown connection "${value}"; this tenant has "${connection}"`);
+      },
+      // Auth0's screen_hint=signup opens the sign-up form instead of the sign-in form (interactions.ts).
+      screen_hint: null,
+      response_mode(ctx, value, client) {
+        if (value === 'web_message') requireWebOrigin(ctx, client);
+      },
       // oidc-provider drops offline_access without prompt=consent (OIDC Core §11); Auth0 SPAs never send that prompt,
       // so it is put back for clients allowed to refresh (guide §3). Validators run after the scope check.
       scope(ctx, value, client) {
@@ -182,6 +197,17 @@ export function createProvider(opts: {
             jwt.payload.scope = [...oidc, ...api].join(' ');
           }
           if ('clientId' in token) jwt.payload.azp = token.clientId;
+          const aud = token.resourceServer?.audience;
+          if (typeof aud === 'string' && store.getApi(aud)?.tokenDialect === 'auth0') {
+            // Auth0's default shape: typ JWT, and the userinfo audience beside the API when openid was granted.
+            jwt.header = { ...jwt.header, typ: 'JWT' };
+            if (
+              String(jwt.payload.scope ?? '')
+                .split(' ')
+                .includes('openid')
+            )
+              jwt.payload.aud = [aud, userinfo];
+          }
         },
       },
     },
@@ -202,18 +228,20 @@ export function createProvider(opts: {
         allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
       },
       userinfo: { enabled: true },
-      // The Messages API does not verify DPoP proofs, so sender-constrained tokens would be treated as bearers (guide §3).
+      // The Messages API does not verify DPoP proofs, so sender-constrained tokens would be treated as bearers.
       dPoP: { enabled: false },
+      // Auth0's silent sign-in (prompt=none in a hidden iframe) and popup sign-in answer with a postMessage
+      // page; web-message.ts limits who may frame it and which redirect URIs may use it.
+      webMessageResponseMode: { enabled: true, ack: 'individual-draft-01' },
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {
-          const params = ctx.oidc.params ?? {};
-          // Without confirmation only when the request proves it comes from the application: an ID token
-          // it was issued (checked by oidc-provider) and a registered return URL. Otherwise any page could
-          // sign the user out (OIDC RP-Initiated Logout 1.0 §6), so the user is asked.
-          const silent = Boolean(ctx.oidc.client && params.post_logout_redirect_uri && params.id_token_hint);
           ctx.type = 'html';
-          ctx.body = logoutPage({ form, silent, clientName: ctx.oidc.client?.clientName });
+          ctx.body = logoutPage({
+            form,
+            silent: silentSignOut(ctx),
+            clientName: ctx.oidc.client?.clientName,
+          });
         },
         async postLogoutSuccessSource(ctx) {
           ctx.type = 'html';
@@ -291,6 +319,7 @@ export function createProvider(opts: {
   };
 
   const provider = new Provider(config.issuer, configuration);
+  provider.use(webMessageFraming);
   // Secure cookies and https URLs need the proxy's X-Forwarded-Proto (guide §7); trusted only when configured.
   provider.proxy = config.trustProxy;
   provider.on('grant.error', (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string }) =>

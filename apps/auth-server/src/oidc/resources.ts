@@ -6,3 +6,7 @@ export const toResource = (audience: string): string =>
 
 export const fromResource = (resource: string): string =>
   resource.startsWith(URN_PREFIX) ? decodeURIComponent(resource.slice(URN_PREFIX.length)) : resource;
+
+/** Auth0's access tokens name `<issuer>userinfo` as a second audience when `openid` was granted. */
+export const userinfoAudience = (issuer: string): string =>
+  new URL('userinfo', issuer.endsWith('/') ? issuer : `${issuer}/`).href;

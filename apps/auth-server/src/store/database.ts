@@ -18,7 +18,7 @@ CREATE INDEX IF NOT EXISTS oidc_model_expires ON oidc_model (expires_at);
 CREATE TABLE IF NOT EXISTS apis (
   identifier TEXT PRIMARY KEY, name TEXT NOT NULL, signing_alg TEXT NOT NULL,
   token_lifetime INTEGER NOT NULL, rbac INTEGER NOT NULL, permissions_in_token INTEGER NOT NULL,
-  allow_offline_access INTEGER NOT NULL
+  allow_offline_access INTEGER NOT NULL, token_dialect TEXT NOT NULL DEFAULT 'rfc9068'
 );
 CREATE TABLE IF NOT EXISTS api_scopes (
   api TEXT NOT NULL REFERENCES apis(identifier) ON DELETE CASCADE, value TEXT NOT NULL, description TEXT NOT NULL,
@@ -62,5 +62,18 @@ export function openDatabase(dataDir: string): DatabaseSync {
     'PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;',
   );
   db.exec(SCHEMA);
+  addMissingColumns(db);
   return db;
+}
+
+/** Columns added after the first release: a DATA_DIR made by an older version gets them on start. */
+function addMissingColumns(db: DatabaseSync): void {
+  const added: [table: string, column: string, definition: string][] = [
+    ['apis', 'token_dialect', "TEXT NOT NULL DEFAULT 'rfc9068'"],
+  ];
+  for (const [table, column, definition] of added) {
+    const columns = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+    if (!columns.some((c) => c.name === column))
+      db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+  }
 }

@@ -12,6 +12,7 @@ export type Api = {
   rbac: boolean;
   permissionsInToken: boolean;
   allowOfflineAccess: boolean;
+  tokenDialect: 'rfc9068' | 'auth0';
   scopes: { value: string; description: string }[];
 };
 
@@ -38,6 +39,7 @@ type ApiRow = {
   rbac: number;
   permissions_in_token: number;
   allow_offline_access: number;
+  token_dialect: string;
 };
 
 export function clientMetadataFor(app: ApplicationDefinition): Record<string, unknown> {
@@ -173,11 +175,12 @@ export class TenantStore {
 
   upsertApi(api: ApiDefinition): void {
     this.write(
-      `INSERT INTO apis (identifier, name, signing_alg, token_lifetime, rbac, permissions_in_token, allow_offline_access)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO apis (identifier, name, signing_alg, token_lifetime, rbac, permissions_in_token, allow_offline_access, token_dialect)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (identifier) DO UPDATE SET name = excluded.name, signing_alg = excluded.signing_alg,
            token_lifetime = excluded.token_lifetime, rbac = excluded.rbac,
-           permissions_in_token = excluded.permissions_in_token, allow_offline_access = excluded.allow_offline_access`,
+           permissions_in_token = excluded.permissions_in_token, allow_offline_access = excluded.allow_offline_access,
+           token_dialect = excluded.token_dialect`,
       api.identifier,
       api.name,
       api.signingAlg,
@@ -185,6 +188,7 @@ export class TenantStore {
       Number(api.rbac),
       Number(api.permissionsInToken),
       Number(api.allowOfflineAccess),
+      api.tokenDialect,
     );
     for (const s of api.scopes) this.addScope(api.identifier, s.value, s.description);
   }
@@ -220,6 +224,7 @@ export class TenantStore {
         rbac: row.rbac === 1,
         permissionsInToken: row.permissions_in_token === 1,
         allowOfflineAccess: row.allow_offline_access === 1,
+        tokenDialect: row.token_dialect === 'auth0' ? 'auth0' : 'rfc9068',
         scopes: scopes.map((s) => ({ value: s.value, description: s.description })),
       };
     });

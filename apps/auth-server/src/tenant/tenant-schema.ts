@@ -16,6 +16,8 @@ const lifetime = z
   .int()
   .min(10)
   .max(60 * 60 * 24 * 365);
+/** Auth0's name for a tenant's default database connection. */
+export const DATABASE_CONNECTION = 'Username-Password-Authentication';
 export const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
 
 export const apiSchema = z.strictObject({
@@ -27,6 +29,12 @@ export const apiSchema = z.strictObject({
   rbac: z.boolean().default(false),
   permissionsInToken: z.boolean().default(false),
   allowOfflineAccess: z.boolean().default(true),
+  /**
+   * The access token's shape: RFC 9068 (`typ: at+jwt`, `aud` the API) or Auth0's default
+   * (`typ: JWT`, `aud` an array with `<issuer>userinfo` when `openid` was asked), so an API written
+   * for Auth0 accepts the token unchanged.
+   */
+  tokenDialect: z.enum(['rfc9068', 'auth0']).default('rfc9068'),
   scopes: z
     .array(
       z.strictObject({
@@ -91,6 +99,8 @@ export const tenantSchema = z
   .strictObject({
     $schema: z.string().optional(),
     name: z.string().min(1).default('local'),
+    /** The one database connection's name: Auth0's /authorize `connection` parameter may name it, nothing else. */
+    connection: z.string().min(1).default(DATABASE_CONNECTION),
     signup: z.strictObject({ enabled: z.boolean() }).default({ enabled: false }),
     apis: z.array(apiSchema).default([]),
     applications: z.array(applicationSchema).default([]),

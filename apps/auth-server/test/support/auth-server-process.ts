@@ -38,7 +38,7 @@ export async function startAuthServer(
 ): Promise<AuthServerProcess> {
   const port = opts.port ?? (await freePort());
   const dataDir = opts.dataDir ?? tempDir();
-  const issuer = `http://localhost:${port}`;
+  const issuer = `http://localhost:${port}/`;
   let log = '';
   const child = spawn(process.execPath, [join(APP_DIR, 'src/main.ts')], {
     cwd: APP_DIR,
@@ -63,7 +63,7 @@ export async function startAuthServer(
   for (;;) {
     if (child.exitCode !== null) throw new Error(`auth server exited (${child.exitCode}):\n${log}`);
     try {
-      const res = await fetch(`${issuer}/.well-known/openid-configuration`);
+      const res = await fetch(`${issuer}.well-known/openid-configuration`);
       if (res.status === 200) break;
     } catch {
       // not listening yet
