@@ -722,7 +722,11 @@ test('fuzzing the consent form and the cancel button of a third-party applicatio
   assert.equal(login.status, 303, 'alice signs in');
   const jar = it.jar;
   let next = login.headers.get('location');
-  for (let hops = 0; next && new URL(next, server.issuer).origin === new URL(server.issuer).origin && hops < 5; hops++) {
+  for (
+    let hops = 0;
+    next && new URL(next, server.issuer).origin === new URL(server.issuer).origin && hops < 5;
+    hops++
+  ) {
     next = (await send(next, { jar })).headers.get('location');
   }
   const n = size(400, 40);
