@@ -1,6 +1,8 @@
 // The admin command line against the DATA_DIR of a running server: changes apply without a restart.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
@@ -9,6 +11,7 @@ import {
   type AuthServerProcess,
   removeDir,
   startAuthServer,
+  tempDir,
 } from './support/auth-server-process.ts';
 import { decodeJwt, formFields, OAuthTestClient } from './support/oauth-client.ts';
 
@@ -353,3 +356,46 @@ async function waitFor(check: () => Promise<boolean>, ms = 8000) {
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+describe('npm run tenant -- dev-cert', () => {
+  it('writes a local CA and a localhost certificate it signed, keys private, and keeps the CA on a re-run', () => {
+    const dir = tempDir();
+    try {
+      const run = () =>
+        spawnSync(process.execPath, [join(APP_DIR, 'src/cli/main.ts'), 'dev-cert'], {
+          cwd: APP_DIR,
+          env: { PATH: process.env.PATH, DATA_DIR: dir },
+          encoding: 'utf8',
+        });
+      const first = run();
+      assert.equal(first.status, 0, first.stderr);
+      assert.match(first.stdout, /NODE_EXTRA_CA_CERTS=/);
+      assert.match(
+        first.stdout,
+        /TLS_CERT_FILE=\S+localhost\.pem TLS_KEY_FILE=\S+localhost-key\.pem npm run start:auth/,
+      );
+      const ca = new X509Certificate(readFileSync(join(dir, 'dev-ca.pem')));
+      const leaf = new X509Certificate(readFileSync(join(dir, 'localhost.pem')));
+      assert.equal(ca.ca, true);
+      assert.equal(leaf.ca, false);
+      assert.ok(leaf.verify(ca.publicKey), 'signed by the CA');
+      assert.equal(leaf.checkHost('localhost'), 'localhost');
+      assert.equal(leaf.checkIP('127.0.0.1'), '127.0.0.1');
+      assert.equal(leaf.checkHost('example.com'), undefined);
+      for (const key of ['dev-ca-key.pem', 'localhost-key.pem']) {
+        assert.equal(statSync(join(dir, key)).mode & 0o777, 0o600, key);
+      }
+      assert.equal(run().status, 0);
+      assert.equal(
+        new X509Certificate(readFileSync(join(dir, 'dev-ca.pem'))).fingerprint256,
+        ca.fingerprint256,
+      );
+      assert.notEqual(
+        new X509Certificate(readFileSync(join(dir, 'localhost.pem'))).serialNumber,
+        leaf.serialNumber,
+      );
+    } finally {
+      removeDir(dir);
+    }
+  });
+});

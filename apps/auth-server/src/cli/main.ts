@@ -1,8 +1,10 @@
 // npm run tenant -- <command>: the admin command line over DATA_DIR's database and keys (Auth0's dashboard steps).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/config.ts';
+import { APP_DIR, ConfigError, loadConfig } from '../config/config.ts';
+import { writeDevCertificate } from '../keys/dev-cert.ts';
 import { activateKey, KeyStoreError, loadOrCreateKeys, pruneKeys, stageKey } from '../keys/key-store.ts';
 import { hashPassword } from '../security/passwords.ts';
 import { openDatabase } from '../store/database.ts';
@@ -256,6 +258,33 @@ const COMMANDS: Record<string, Command> = {
       console.log(`${v.email} now has role ${v.role}`);
     },
   },
+  'dev-cert': {
+    summary: 'write a local CA and a certificate for localhost into DATA_DIR, for https in development',
+    usage: 'dev-cert',
+    options: {},
+    run(_store, _v, _p, dataDir) {
+      const { files, newCa, notAfter } = writeDevCertificate(dataDir);
+      // TLS_CERT_FILE and TLS_KEY_FILE are read relative to the app folder, as DATA_DIR is.
+      const shown = (file: string) =>
+        relative(APP_DIR, file).startsWith('..') ? file : relative(APP_DIR, file);
+      console.log(`${newCa ? 'created a local certificate authority and ' : ''}a certificate for localhost, 127.0.0.1 and ::1 (valid until ${notAfter.toISOString().slice(0, 10)}):
+  CA certificate     ${files.caCert}
+  CA key             ${files.caKey} (keep it private: it can sign a certificate for any name)
+  certificate        ${files.cert}
+  key                ${files.key}
+
+Serve https with them (the issuer becomes https://localhost:4000/):
+  TLS_CERT_FILE=${shown(files.cert)} TLS_KEY_FILE=${shown(files.key)} npm run start:auth
+
+Trust the CA where a client checks certificates:
+  Node (auth0, openid-client, the Messages API):  NODE_EXTRA_CA_CERTS=${files.caCert}
+  curl:                                          curl --cacert ${files.caCert} https://localhost:4000/.well-known/openid-configuration
+  a browser:                                     import ${files.caCert} as a certificate authority
+                                                 (Chrome: Settings > Privacy and security > Security > Manage certificates > Authorities;
+                                                  Firefox: Settings > Privacy & Security > Certificates > View Certificates > Authorities)
+This CA is for this machine's development only: never trust it anywhere else.`);
+    },
+  },
   'rotate-keys': {
     summary: 'rotate the signing key in steps: stage (publish), --activate (sign), --prune (drop old)',
     usage: 'rotate-keys [--activate | --prune [--older-than <seconds>]]',
@@ -303,7 +332,7 @@ function help(): string {
   ].join('\n');
 }
 
-const NEEDS_NO_STORE = new Set(['hash-password']);
+const NEEDS_NO_STORE = new Set(['hash-password', 'dev-cert']);
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

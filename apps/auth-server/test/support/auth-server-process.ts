@@ -1,6 +1,7 @@
 // Starts the real server as a child process on an ephemeral port with its own DATA_DIR.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,13 +33,32 @@ export function tempDir(prefix = 'auth-server-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/** A certificate and key for the server, and the CA that signed them (npm run tenant -- dev-cert). */
+export type TlsFiles = { certFile: string; keyFile: string; caFile: string };
+
+/** GET over https trusting only `ca`: Node's fetch cannot be given a CA without an extra dependency. */
+export function getWithCa(url: string, ca: Buffer): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    httpsGet(url, { ca }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
+}
+
 /** Spawns `node src/main.ts`; resolves when discovery answers 200. */
 export async function startAuthServer(
-  opts: { dataDir?: string; port?: number; env?: Record<string, string> } = {},
+  opts: { dataDir?: string; port?: number; env?: Record<string, string>; tls?: TlsFiles } = {},
 ): Promise<AuthServerProcess> {
   const port = opts.port ?? (await freePort());
   const dataDir = opts.dataDir ?? tempDir();
-  const issuer = `http://localhost:${port}/`;
+  const issuer = `${opts.tls ? 'https' : 'http'}://localhost:${port}/`;
+  const ca = opts.tls ? readFileSync(opts.tls.caFile) : undefined;
+  const discovery = `${issuer}.well-known/openid-configuration`;
   let log = '';
   const child = spawn(process.execPath, [join(APP_DIR, 'src/main.ts')], {
     cwd: APP_DIR,
@@ -48,6 +68,7 @@ export async function startAuthServer(
       ISSUER: issuer,
       DATA_DIR: dataDir,
       LOG_LEVEL: 'info',
+      ...(opts.tls ? { TLS_CERT_FILE: opts.tls.certFile, TLS_KEY_FILE: opts.tls.keyFile } : {}),
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -63,8 +84,8 @@ export async function startAuthServer(
   for (;;) {
     if (child.exitCode !== null) throw new Error(`auth server exited (${child.exitCode}):\n${log}`);
     try {
-      const res = await fetch(`${issuer}.well-known/openid-configuration`);
-      if (res.status === 200) break;
+      const { status } = ca ? await getWithCa(discovery, ca) : await fetch(discovery);
+      if (status === 200) break;
     } catch {
       // not listening yet
     }
