@@ -9,6 +9,7 @@ import { NodeSigningKey } from '../keys/node-signing-key.ts';
 import { createAdapterFactory } from '../store/oidc-adapter.ts';
 import type { TenantStore } from '../store/tenant-store.ts';
 import { OIDC_SCOPES } from '../tenant/tenant-schema.ts';
+import { requireDpopPolicy } from './dpop-policy.ts';
 import { allowedScopes, type Subject } from './rbac-policy.ts';
 import { fromResource, toResource, userinfoAudience } from './resources.ts';
 import { grantsEndAtSignOut, silentSignOut } from './sign-out.ts';
@@ -228,8 +229,9 @@ export function createProvider(opts: {
         allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
       },
       userinfo: { enabled: true },
-      // The Messages API does not verify DPoP proofs, so sender-constrained tokens would be treated as bearers.
-      dPoP: { enabled: false },
+      // RFC 9449: a DPoP proof at the token endpoint binds the access token (cnf.jkt) and, for public
+      // clients, the refresh token to the client's key; each API says whether it takes them (dpop-policy.ts).
+      dPoP: { enabled: true },
       // Auth0's silent sign-in (prompt=none in a hidden iframe) and popup sign-in answer with a postMessage
       // page; web-message.ts limits who may frame it and which redirect URIs may use it.
       webMessageResponseMode: { enabled: true, ack: 'individual-draft-01' },
@@ -259,6 +261,7 @@ export function createProvider(opts: {
         async getResourceServerInfo(ctx, resource, client) {
           const api = store.getApi(fromResource(resource));
           if (!api) throw new errors.InvalidTarget('unknown audience');
+          if (ctx.oidc.route === 'token') requireDpopPolicy(api, Boolean(ctx.get('DPoP')));
           let subject: Subject = { kind: 'unknown' };
           const clientCredentials =
             ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials';

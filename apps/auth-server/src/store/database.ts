@@ -18,7 +18,8 @@ CREATE INDEX IF NOT EXISTS oidc_model_expires ON oidc_model (expires_at);
 CREATE TABLE IF NOT EXISTS apis (
   identifier TEXT PRIMARY KEY, name TEXT NOT NULL, signing_alg TEXT NOT NULL,
   token_lifetime INTEGER NOT NULL, rbac INTEGER NOT NULL, permissions_in_token INTEGER NOT NULL,
-  allow_offline_access INTEGER NOT NULL, token_dialect TEXT NOT NULL DEFAULT 'rfc9068'
+  allow_offline_access INTEGER NOT NULL, token_dialect TEXT NOT NULL DEFAULT 'rfc9068',
+  dpop TEXT NOT NULL DEFAULT 'allowed'
 );
 CREATE TABLE IF NOT EXISTS api_scopes (
   api TEXT NOT NULL REFERENCES apis(identifier) ON DELETE CASCADE, value TEXT NOT NULL, description TEXT NOT NULL,
@@ -70,6 +71,7 @@ export function openDatabase(dataDir: string): DatabaseSync {
 function addMissingColumns(db: DatabaseSync): void {
   const added: [table: string, column: string, definition: string][] = [
     ['apis', 'token_dialect', "TEXT NOT NULL DEFAULT 'rfc9068'"],
+    ['apis', 'dpop', "TEXT NOT NULL DEFAULT 'allowed'"],
   ];
   for (const [table, column, definition] of added) {
     const columns = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];

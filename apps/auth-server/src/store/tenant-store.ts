@@ -13,6 +13,7 @@ export type Api = {
   permissionsInToken: boolean;
   allowOfflineAccess: boolean;
   tokenDialect: 'rfc9068' | 'auth0';
+  dpop: 'required' | 'allowed' | 'off';
   scopes: { value: string; description: string }[];
 };
 
@@ -40,6 +41,7 @@ type ApiRow = {
   permissions_in_token: number;
   allow_offline_access: number;
   token_dialect: string;
+  dpop: string;
 };
 
 export function clientMetadataFor(app: ApplicationDefinition): Record<string, unknown> {
@@ -175,12 +177,12 @@ export class TenantStore {
 
   upsertApi(api: ApiDefinition): void {
     this.write(
-      `INSERT INTO apis (identifier, name, signing_alg, token_lifetime, rbac, permissions_in_token, allow_offline_access, token_dialect)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO apis (identifier, name, signing_alg, token_lifetime, rbac, permissions_in_token, allow_offline_access, token_dialect, dpop)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (identifier) DO UPDATE SET name = excluded.name, signing_alg = excluded.signing_alg,
            token_lifetime = excluded.token_lifetime, rbac = excluded.rbac,
            permissions_in_token = excluded.permissions_in_token, allow_offline_access = excluded.allow_offline_access,
-           token_dialect = excluded.token_dialect`,
+           token_dialect = excluded.token_dialect, dpop = excluded.dpop`,
       api.identifier,
       api.name,
       api.signingAlg,
@@ -189,6 +191,7 @@ export class TenantStore {
       Number(api.permissionsInToken),
       Number(api.allowOfflineAccess),
       api.tokenDialect,
+      api.dpop,
     );
     for (const s of api.scopes) this.addScope(api.identifier, s.value, s.description);
   }
@@ -225,6 +228,7 @@ export class TenantStore {
         permissionsInToken: row.permissions_in_token === 1,
         allowOfflineAccess: row.allow_offline_access === 1,
         tokenDialect: row.token_dialect === 'auth0' ? 'auth0' : 'rfc9068',
+        dpop: row.dpop === 'required' || row.dpop === 'off' ? row.dpop : 'allowed',
         scopes: scopes.map((s) => ({ value: s.value, description: s.description })),
       };
     });

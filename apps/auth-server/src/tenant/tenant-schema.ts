@@ -35,6 +35,12 @@ export const apiSchema = z.strictObject({
    * for Auth0 accepts the token unchanged.
    */
   tokenDialect: z.enum(['rfc9068', 'auth0']).default('rfc9068'),
+  /**
+   * Sender-constrained tokens (RFC 9449): `allowed` binds a token to the client's key when its token
+   * request carries a DPoP proof; `required` refuses token requests without one; `off` refuses proofs,
+   * for APIs that only understand bearer tokens.
+   */
+  dpop: z.enum(['required', 'allowed', 'off']).default('allowed'),
   scopes: z
     .array(
       z.strictObject({

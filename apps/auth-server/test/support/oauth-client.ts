@@ -144,6 +144,8 @@ export class OAuthTestClient {
     redirectUri?: string;
     audience?: string;
     scope?: string;
+    /** Extra headers for the code exchange (a DPoP proof). */
+    tokenHeaders?: Record<string, string>;
   }): Promise<{ tokens: TokenResponse; status: number; callback: URL }> {
     const clientId = opts.clientId ?? 'angularjs-spa';
     const redirectUri = opts.redirectUri ?? 'http://localhost:3000/callback';
@@ -171,13 +173,16 @@ export class OAuthTestClient {
     if (callback.searchParams.get('state') !== state) throw new Error('state mismatch');
     const code = callback.searchParams.get('code');
     if (!code) throw new Error(`no code: ${callback.search}`);
-    const { status, body } = await this.token({
-      grant_type: 'authorization_code',
-      client_id: clientId,
-      code,
-      redirect_uri: redirectUri,
-      code_verifier: verifier,
-    });
+    const { status, body } = await this.token(
+      {
+        grant_type: 'authorization_code',
+        client_id: clientId,
+        code,
+        redirect_uri: redirectUri,
+        code_verifier: verifier,
+      },
+      opts.tokenHeaders,
+    );
     return { tokens: body, status, callback };
   }
 }
