@@ -23,6 +23,7 @@ export type BearerErrorCode =
   | 'ERR_TOKEN_CLAIM_MISSING'
   | 'ERR_TOKEN_CLAIM_INVALID'
   | 'ERR_INSUFFICIENT_SCOPE'
+  | 'ERR_DPOP_PROOF'
   | 'ERR_JWKS_UNAVAILABLE';
 
 export type ErrorBody = { error: string; error_description: string };

@@ -12,6 +12,16 @@ export {
 export { type BearerEnv, optionsFromEnv } from './config-from-env.ts';
 export { type DecodedToken, decodeToken, type JsonObject } from './decode-token.ts';
 export { discoverIssuer, discoveryUrl, type IssuerMetadata } from './discovery.ts';
+export { DPOP_ALGORITHMS } from './dpop/algorithms.ts';
+export { InvalidDpopProofError } from './dpop/errors.ts';
+export {
+  accessTokenHash,
+  type DpopCheckOptions,
+  type DpopRequest,
+  normaliseHtu,
+  verifyDpopProof,
+} from './dpop/proof.ts';
+export { ReplayCache } from './dpop/replay-cache.ts';
 export {
   BearerError,
   type BearerErrorCode,
