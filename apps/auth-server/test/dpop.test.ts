@@ -132,4 +132,48 @@ describe('DPoP at the token endpoint', () => {
     assert.equal((await cc(messages)).body.token_type, 'Bearer');
     assert.equal((await cc(messages, await key.proof('POST', tokenEndpoint))).body.token_type, 'DPoP');
   });
+
+  it('lets /userinfo take a bound token only with the DPoP scheme and a proof for that request', async () => {
+    const key = await dpopProver();
+    const { tokens } = await new OAuthTestClient(server.issuer).signIn({
+      ...ALICE,
+      tokenHeaders: { dpop: await key.proof('POST', tokenEndpoint) },
+    });
+    const at = tokens.access_token!;
+    const userinfo = `${server.issuer}userinfo`;
+    const ask = (headers: Record<string, string>) => fetch(userinfo, { headers });
+
+    const ok = await ask({
+      authorization: `DPoP ${at}`,
+      dpop: await key.proof('GET', userinfo, { accessToken: at }),
+    });
+    assert.equal(ok.status, 200);
+    assert.equal(((await ok.json()) as { email: string }).email, ALICE.email);
+
+    const asBearer = await ask({ authorization: `Bearer ${at}` });
+    assert.equal(asBearer.status, 401, 'a bound token presented as a bearer token');
+    assert.match(asBearer.headers.get('www-authenticate') ?? '', /invalid_token/);
+    for (const [why, headers] of [
+      ['no proof', { authorization: `DPoP ${at}` }],
+      [
+        'a proof for another URL',
+        { authorization: `DPoP ${at}`, dpop: await key.proof('GET', tokenEndpoint, { accessToken: at }) },
+      ],
+      [
+        'a proof from another key',
+        {
+          authorization: `DPoP ${at}`,
+          dpop: await (await dpopProver()).proof('GET', userinfo, { accessToken: at }),
+        },
+      ],
+    ] as const) {
+      const res = await ask(headers);
+      assert.equal(res.status, 401, why);
+      assert.match(
+        res.headers.get('www-authenticate') ?? '',
+        /^DPoP realm="userinfo", error="invalid_dpop_proof"/,
+        why,
+      );
+    }
+  });
 });

@@ -1,5 +1,7 @@
 // GET /userinfo for JWT access tokens: oidc-provider's own userinfo refuses any token that has an audience,
-// yet Auth0 SPAs call /userinfo with the API access token (guide §1). Opaque tokens go on to the provider.
+// yet Auth0 SPAs call /userinfo with the API access token. Opaque tokens go on to the provider.
+// DPoP-bound tokens (RFC 9449) come with the DPoP scheme and a proof, checked by @calling-api/jwt-bearer.
+import { InvalidDpopProofError, ReplayCache, verifyDpopProof } from '@calling-api/jwt-bearer';
 import { type Response, Router } from 'express';
 import { type createLocalJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import type { TenantStore } from '../store/tenant-store.ts';
@@ -12,18 +14,20 @@ export type UserinfoDeps = {
   jwks: () => ReturnType<typeof createLocalJWKSet>;
 };
 
-const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
+const CREDENTIALS = /^(Bearer|DPoP) ([A-Za-z0-9\-._~+/]+=*)$/i;
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-function bearerError(res: Response, status: number, error: string, description: string) {
+function bearerError(res: Response, status: number, error: string, description: string, scheme = 'Bearer') {
   res
     .status(status)
-    .set('WWW-Authenticate', `Bearer realm="userinfo", error="${error}", error_description="${description}"`)
+    .set('WWW-Authenticate', `${scheme} realm="userinfo", error="${error}", error_description="${description}"`)
     .json({ error, error_description: description });
 }
 
 export function userinfoRoute(deps: UserinfoDeps): Router {
   const router = Router();
+  const replay = new ReplayCache();
+  const url = `${deps.issuer.endsWith('/') ? deps.issuer : `${deps.issuer}/`}userinfo`;
 
   const cors = (origin: string | undefined, res: Response) => {
     if (origin && deps.store.webOrigins().has(origin)) {
@@ -37,15 +41,15 @@ export function userinfoRoute(deps: UserinfoDeps): Router {
   router.options('/userinfo', (req, res, next) => {
     if (!cors(req.get('origin'), res)) return next();
     res.set('Access-Control-Allow-Methods', 'GET');
-    res.set('Access-Control-Allow-Headers', 'Authorization');
+    res.set('Access-Control-Allow-Headers', 'Authorization, DPoP');
     res.set('Access-Control-Max-Age', '600');
     res.status(204).end();
   });
 
   router.get('/userinfo', async (req, res, next) => {
-    const token = BEARER.exec(req.get('authorization') ?? '')?.[1];
+    const [, scheme, token] = CREDENTIALS.exec(req.get('authorization') ?? '') ?? [];
     if (!token || !JWT_SHAPE.test(token)) return next();
-    cors(req.get('origin'), res);
+    if (cors(req.get('origin'), res)) res.set('Access-Control-Expose-Headers', 'WWW-Authenticate');
     res.set('Cache-Control', 'no-store');
     let payload: JWTPayload;
     let typ: string | undefined;
@@ -68,6 +72,23 @@ export function userinfoRoute(deps: UserinfoDeps): Router {
       typ === 'at+jwt'
         ? aud.some((a) => typeof a === 'string' && deps.store.getApi(a))
         : typ === 'JWT' && aud.includes(deps.userinfoAudience);
+    const boundTo = (payload.cnf as { jkt?: unknown } | undefined)?.jkt;
+    if (scheme!.toLowerCase() === 'dpop' || boundTo !== undefined) {
+      if (typeof boundTo !== 'string' || scheme!.toLowerCase() !== 'dpop') {
+        bearerError(res, 401, 'invalid_token', 'a DPoP-bound access token goes with the DPoP scheme and a proof, an unbound one with Bearer');
+        return;
+      }
+      try {
+        await verifyDpopProof(
+          { proof: req.headersDistinct.dpop, method: 'GET', url, accessToken: token, boundTo },
+          { replay },
+        );
+      } catch (error) {
+        if (!(error instanceof InvalidDpopProofError)) throw error;
+        res.status(401).set(error.headers('userinfo')).json(error.body());
+        return;
+      }
+    }
     if (!accepted) {
       bearerError(res, 401, 'invalid_token', 'the access token is not for an API of this issuer');
       return;
