@@ -30,6 +30,8 @@ export function cspDirectives(
     'font-src': ["'self'"],
     'connect-src': connect,
     'form-action': [issuerOrigin],
+    // The silent sign-in's hidden iframe (prompt=none, response_mode=web_message) loads the issuer only.
+    'frame-src': [issuerOrigin],
     'base-uri': ["'none'"],
     'frame-ancestors': ["'none'"],
     'manifest-src': ["'self'"],

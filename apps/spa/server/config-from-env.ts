@@ -40,6 +40,9 @@ export function spaConfigFromEnv(env: Env): SpaConfig {
   const audience = value(env, 'AUDIENCE') ?? value(env, 'AUTH0_AUDIENCE') ?? DEFAULTS.AUDIENCE;
   const scope = (value(env, 'SCOPE') ?? DEFAULTS.SCOPE).split(/\s+/).join(' ');
   const apiUrl = value(env, 'API_URL') ?? DEFAULTS.API_URL;
+  const dpopSetting = value(env, 'DPOP') ?? 'true';
+  if (!['true', 'false'].includes(dpopSetting))
+    problems.push(`DPOP must be true or false, not ${JSON.stringify(dpopSetting)}`);
   let allowedApiOrigins: string[] = [];
   const listed = value(env, 'ALLOWED_API_ORIGINS');
   if (listed) {
@@ -71,6 +74,7 @@ export function spaConfigFromEnv(env: Env): SpaConfig {
       scope,
       apiUrl,
       allowedApiOrigins,
+      dpop: dpopSetting !== 'false',
       ...(auth0Domain ? { auth0Domain } : {}),
     });
   } catch (error) {

@@ -200,3 +200,85 @@ describe('api-auth interceptor', () => {
     assert.equal(events.length, 0);
   });
 });
+
+describe('api-auth interceptor with DPoP-bound tokens', () => {
+  /** An API that wants a nonce (RFC 9449 §9) `nonceRounds` times before it accepts a proof. */
+  function dpopSetUp(nonceRounds: number) {
+    const sent: { authorization?: unknown; dpop?: unknown }[] = [];
+    const asked: { url: string; nonce: string | undefined }[] = [];
+    let rounds = 0;
+    const settings: ApiAuthSettings = {
+      tokenGetter: [
+        'url',
+        'nonce',
+        (url: string, nonce: string | undefined) => {
+          asked.push({ url, nonce });
+          return {
+            scheme: 'DPoP',
+            token: 'at1',
+            proof: `proof for GET ${url}${nonce ? ` with ${nonce}` : ''}`,
+          };
+        },
+      ] as unknown as ApiAuthSettings['tokenGetter'],
+      tokenRenewer: undefined,
+      allowList: parseAllowList([API]),
+    };
+    const $http = async (config: ApiRequestConfig): Promise<unknown> => {
+      const ready = await interceptor.request(config);
+      sent.push({ authorization: ready.headers?.['Authorization'], dpop: ready.headers?.['DPoP'] });
+      const wantsNonce = rounds++ < nonceRounds;
+      const response = {
+        status: wantsNonce ? 401 : 200,
+        config: ready,
+        data: {},
+        headers: (name: string) =>
+          wantsNonce
+            ? ((
+                {
+                  'www-authenticate':
+                    'DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"',
+                  'dpop-nonce': `n${rounds}`,
+                } as Record<string, string>
+              )[name.toLowerCase()] ?? null)
+            : null,
+      } as unknown as ApiRejection;
+      return wantsNonce ? interceptor.responseError(response) : response;
+    };
+    const $injector = {
+      invoke: (annotated: unknown[], _self: unknown, locals: Record<string, unknown>) => {
+        const fn = annotated.at(-1) as (...args: unknown[]) => unknown;
+        return fn(...(annotated.slice(0, -1) as string[]).map((name) => locals[name]));
+      },
+      get: () => $http,
+    } as unknown as angular.auto.IInjectorService;
+    const events: Broadcast[] = [];
+    const { window } = fakeWindow('http://localhost:3000/ping');
+    const interceptor = new ApiAuthInterceptor($injector, fakeQ, fakeRootScope(events), window, settings);
+    const get = (url: string) =>
+      $http({ method: 'GET', url }).catch((r: ApiRejection) => r) as Promise<ApiRejection>;
+    return { get, sent, asked, events };
+  }
+
+  it('sends Authorization: DPoP with a proof for this request, to the allowed origin only', async () => {
+    const { get, sent, asked } = dpopSetUp(0);
+    await get(`${API}/api/private?page=2`);
+    await get('http://localhost:3002/api/private');
+    assert.deepEqual(sent, [
+      { authorization: 'DPoP at1', dpop: `proof for GET ${API}/api/private?page=2` },
+      { authorization: undefined, dpop: undefined },
+    ]);
+    assert.deepEqual(asked, [{ url: `${API}/api/private?page=2`, nonce: undefined }]);
+  });
+
+  it("retries once with the server's nonce when it asks for one (use_dpop_nonce), and no more", async () => {
+    const once = dpopSetUp(1);
+    assert.equal((await once.get(`${API}/api/private`)).status, 200);
+    assert.deepEqual(
+      once.sent.map((s) => s.dpop),
+      [`proof for GET ${API}/api/private`, `proof for GET ${API}/api/private with n1`],
+    );
+    const stubborn = dpopSetUp(5);
+    assert.equal((await stubborn.get(`${API}/api/private`)).status, 401);
+    assert.equal(stubborn.sent.length, 2, 'one retry, not a loop');
+  });
+});

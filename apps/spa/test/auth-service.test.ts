@@ -17,6 +17,7 @@ const options = {
 function tokens(n: number, lifetimeSeconds = 20, refreshToken: string | null = `rt${n}`): Tokens {
   return {
     accessToken: `at${n}`,
+    tokenType: 'Bearer',
     expiresIn: lifetimeSeconds,
     expiresAt: Date.now() + lifetimeSeconds * 1000,
     idToken: `id${n}`,
@@ -142,12 +143,31 @@ describe('AuthService', () => {
     assert.equal(events.length, 1, 'no timer left behind');
   });
 
-  it('without a refresh token, schedules nothing and keeps the token until it is refused', async () => {
+  it('without a refresh token, renews in the hidden iframe at 80 % of the lifetime', async () => {
     const { auth, calls } = await signedIn(tokens(1, 20, null), async () => tokens(2));
-    mock.timers.tick(30_000);
+    let frames = 0;
+    (auth as unknown as { frame: () => Promise<URLSearchParams> }).frame = async () => {
+      frames++;
+      return new URLSearchParams({ code: 'c2', state: 's' });
+    };
+    const oidc = (auth as unknown as { oidc: Partial<OidcClient> }).oidc;
+    oidc.createAuthorizationRequest = async (returnTo) => ({
+      url: 'http://localhost:4000/authorize?prompt=none',
+      state: {
+        codeVerifier: 'v'.repeat(43),
+        state: 's',
+        nonce: 'n',
+        returnTo,
+        createdAt: Date.now(),
+        silent: true,
+      },
+    });
+    oidc.exchangeCode = async () => tokens(3, 20, null);
+    mock.timers.tick(16_000);
     await settle();
-    assert.equal(calls.refresh, 0);
-    assert.equal(await auth.getAccessToken(), 'at1');
+    assert.equal(calls.refresh, 0, 'no refresh token to use');
+    assert.equal(frames, 1);
+    assert.equal(await auth.getAccessToken(), 'at3');
   });
 
   it('starts a login with the state saved for the callback, or says why it cannot', async () => {

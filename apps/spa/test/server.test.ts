@@ -59,7 +59,7 @@ describe('static server', () => {
       csp,
       "default-src 'none';script-src 'self';style-src 'self';img-src 'self' data:;font-src 'self';" +
         "connect-src 'self' http://localhost:4999 http://localhost:3999 https://api.example.com;" +
-        "form-action http://localhost:4999;base-uri 'none';frame-ancestors 'none';manifest-src 'self'",
+        "form-action http://localhost:4999;frame-src http://localhost:4999;base-uri 'none';frame-ancestors 'none';manifest-src 'self'",
     );
     assert.doesNotMatch(csp, /unsafe|upgrade-insecure/);
     assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
@@ -111,6 +111,7 @@ describe('static server', () => {
       scope: 'openid profile email offline_access read:messages write:messages',
       apiUrl: 'http://localhost:3999',
       allowedApiOrigins: ['http://localhost:3999', 'https://api.example.com/v1'],
+      dpop: true,
     });
   });
 });
@@ -120,6 +121,9 @@ describe('configuration from the environment', () => {
     const config = spaConfigFromEnv({});
     assert.equal(config.issuer, 'http://localhost:4000/');
     assert.deepEqual(config.allowedApiOrigins, ['http://localhost:3001']);
+    assert.equal(config.dpop, true, 'DPoP on by default');
+    assert.equal(spaConfigFromEnv({ DPOP: 'false' }).dpop, false);
+    assert.throws(() => spaConfigFromEnv({ DPOP: 'yes' }), /DPOP must be true or false/);
   });
 
   it('takes a hosted Auth0 tenant', () => {

@@ -42,9 +42,17 @@ export function defineAppModule(config: SpaConfig, origin: string): void {
           scope: config.scope,
           redirectUri: `${origin}/callback`,
           postLogoutRedirectUri: `${origin}/`,
+          dpop: config.dpop,
         });
         apiAuthProvider.config({
-          tokenGetter: ['auth', (auth: AuthService) => auth.getAccessToken()],
+          tokenGetter: [
+            'auth',
+            'options',
+            'url',
+            'nonce',
+            (auth: AuthService, options: angular.IRequestConfig, url: string, nonce: string | undefined) =>
+              auth.credentialsFor(options.method, url, nonce),
+          ],
           tokenRenewer: [
             'auth',
             'rejectedToken',
@@ -70,6 +78,10 @@ export function defineAppModule(config: SpaConfig, origin: string): void {
     .component('tokenPanel', tokenPanelComponent)
     .component('callbackPage', callbackComponent)
     .component('notFoundPage', notFoundComponent)
-    // Instantiate early so no `unauthenticated` event is missed.
-    .run(['sessionNotice', (_sessionNotice: SessionNoticeService) => undefined]);
+    // Instantiate early so no `unauthenticated` event is missed; then restore the session, if any.
+    .run([
+      'sessionNotice',
+      'auth',
+      (_sessionNotice: SessionNoticeService, auth: AuthService) => auth.start(),
+    ]);
 }

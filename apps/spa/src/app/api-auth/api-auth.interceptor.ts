@@ -1,8 +1,12 @@
 import type angular from 'angular';
-import { UNAUTHENTICATED_EVENT, type UnauthenticatedEvent } from '../auth/auth.service.ts';
+import {
+  type ApiCredentials,
+  UNAUTHENTICATED_EVENT,
+  type UnauthenticatedEvent,
+} from '../auth/auth.service.ts';
 import { isAllowedUrl } from './allow-list.ts';
 import type { ApiAuthSettings } from './api-auth.provider.ts';
-import { bearerChallenge } from './www-authenticate.ts';
+import { bearerChallenge, parseWwwAuthenticate } from './www-authenticate.ts';
 
 /** What the interceptor notes on a request it handled. */
 interface ApiAuthMark {
@@ -10,6 +14,8 @@ interface ApiAuthMark {
   readonly token: string | undefined;
   /** True on the one retry after a renewal. */
   readonly retried: boolean;
+  /** The server's DPoP nonce for the one retry that uses it (RFC 9449 §9). */
+  readonly nonce?: string;
 }
 
 export interface ApiRequestConfig extends angular.IRequestConfig {
@@ -23,9 +29,11 @@ export interface ApiRejection extends angular.IHttpResponse<unknown> {
 }
 
 /**
- * Adds `Authorization: Bearer` to requests for an allowed origin and to no other request; after
- * a 401 from one, renews the token once and retries the call once; if that fails too, raises
- * the `unauthenticated` event so the app can offer to sign in again.
+ * Adds `Authorization: Bearer <token>` (or, for a DPoP-bound token, `Authorization: DPoP <token>` and a
+ * `DPoP` proof for this very request) to requests for an allowed origin and to no other request. After
+ * a 401 from one: a server asking for a DPoP nonce gets one retry with it; an invalid token is renewed
+ * once and the call retried once; if that fails too, the `unauthenticated` event lets the app offer to
+ * sign in again.
  */
 export class ApiAuthInterceptor {
   static $inject = ['$injector', '$q', '$rootScope', '$window', 'apiAuthSettings'];
@@ -57,11 +65,17 @@ export class ApiAuthInterceptor {
     // An explicit Authorization header from the caller wins, as in angular-jwt.
     if (Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) return config;
     const retried = config.apiAuth?.retried === true;
+    const nonce = config.apiAuth?.nonce;
+    const url = new URL(config.url, this.$window.location.href).href;
     return this.$q
-      .when(this.$injector.invoke(this.settings.tokenGetter, null, { options: config }))
-      .then((token: string | undefined) => {
-        if (token) headers['Authorization'] = `Bearer ${token}`;
-        config.apiAuth = { token: token || undefined, retried };
+      .when(this.$injector.invoke(this.settings.tokenGetter, null, { options: config, url, nonce }))
+      .then((got: string | ApiCredentials | undefined) => {
+        const credentials = typeof got === 'string' ? { scheme: 'Bearer' as const, token: got } : got;
+        if (credentials?.token) {
+          headers['Authorization'] = `${credentials.scheme} ${credentials.token}`;
+          if (credentials.proof) headers['DPoP'] = credentials.proof;
+        }
+        config.apiAuth = { token: credentials?.token || undefined, retried, ...(nonce ? { nonce } : {}) };
         return config;
       });
   };
@@ -73,6 +87,10 @@ export class ApiAuthInterceptor {
       rejection.bearerChallenge = bearerChallenge(rejection.headers?.('WWW-Authenticate'));
     }
     if (rejection.status !== 401) return this.$q.reject(rejection);
+    const nonce = dpopNonceAsked(rejection);
+    if (nonce !== undefined && mark.token !== undefined && mark.nonce === undefined) {
+      return this.retry(rejection.config, { token: undefined, retried: mark.retried, nonce });
+    }
     if (mark.token === undefined) {
       return this.unauthenticated(rejection, 'signed-out', `The API answered 401: ${describe(rejection)}`);
     }
@@ -82,7 +100,7 @@ export class ApiAuthInterceptor {
     return this.$q
       .when(this.$injector.invoke(this.settings.tokenRenewer, null, { rejectedToken: mark.token }))
       .then(
-        () => this.retry(rejection.config),
+        () => this.retry(rejection.config, { token: undefined, retried: true }),
         (error: { errorDescription?: unknown } | undefined) =>
           this.unauthenticated(
             rejection,
@@ -94,15 +112,13 @@ export class ApiAuthInterceptor {
       );
   };
 
-  private retry(config: ApiRequestConfig): angular.IPromise<unknown> {
+  private retry(config: ApiRequestConfig, apiAuth: ApiAuthMark): angular.IPromise<unknown> {
     const headers = { ...config.headers };
-    for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') delete headers[name];
+    for (const name of Object.keys(headers)) {
+      if (['authorization', 'dpop'].includes(name.toLowerCase())) delete headers[name];
+    }
     const $http = this.$injector.get<angular.IHttpService>('$http');
-    const retryConfig: ApiRequestConfig = {
-      ...config,
-      headers,
-      apiAuth: { token: undefined, retried: true },
-    };
+    const retryConfig: ApiRequestConfig = { ...config, headers, apiAuth };
     return $http(retryConfig);
   }
 
@@ -115,6 +131,15 @@ export class ApiAuthInterceptor {
     this.$rootScope.$broadcast(UNAUTHENTICATED_EVENT, event);
     return this.$q.reject(rejection);
   }
+}
+
+/** RFC 9449 §9: `WWW-Authenticate: DPoP error="use_dpop_nonce"` with the nonce in `DPoP-Nonce`. */
+function dpopNonceAsked(rejection: ApiRejection): string | undefined {
+  const asked = parseWwwAuthenticate(rejection.headers?.('WWW-Authenticate')).some(
+    (c) => c.scheme === 'dpop' && c.params['error'] === 'use_dpop_nonce',
+  );
+  const nonce = rejection.headers?.('DPoP-Nonce');
+  return asked && typeof nonce === 'string' && nonce !== '' ? nonce : undefined;
 }
 
 function describe(rejection: ApiRejection): string {

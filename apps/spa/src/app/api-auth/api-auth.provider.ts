@@ -1,4 +1,5 @@
 import type angular from 'angular';
+import type { ApiCredentials } from '../auth/auth.service.ts';
 import { type AllowedOrigin, parseAllowList } from './allow-list.ts';
 import { ApiAuthInterceptor } from './api-auth.interceptor.ts';
 
@@ -7,8 +8,14 @@ export type Injectable<T> = (string | ((...args: never[]) => T))[];
 
 /** What `apiAuthProvider.config` takes, as the tutorial's `jwtOptionsProvider.config` did. */
 export interface ApiAuthConfig {
-  /** Resolves the access token (or undefined when signed out). Locals: `options` (the request config). */
-  readonly tokenGetter: Injectable<string | undefined | PromiseLike<string | undefined>>;
+  /**
+   * Resolves the access token (sent as `Bearer`), or credentials with their scheme and a DPoP proof, or
+   * undefined when signed out. Locals: `options` (the request config), `url` (absolute), `nonce` (a DPoP
+   * nonce the server asked for, on the one retry that sends it).
+   */
+  readonly tokenGetter: Injectable<
+    string | ApiCredentials | undefined | PromiseLike<string | ApiCredentials | undefined>
+  >;
   /** After a 401: resolves a renewed token. Locals: `rejectedToken`. Omit to never retry. */
   readonly tokenRenewer?: Injectable<PromiseLike<string>>;
   /** Origins (`https://api.example.com`, `http://localhost:3001/api`) whose requests get the token. */

@@ -15,6 +15,8 @@ export interface AuthInitOptions {
   readonly redirectUri: string;
   /** Where the authorization server returns after logout; default: the redirect URI's origin. */
   readonly postLogoutRedirectUri?: string;
+  /** Bind tokens to a per-page DPoP key when the server offers DPoP (default true). */
+  readonly dpop?: boolean;
 }
 
 export class AuthProvider implements angular.IServiceProvider {
@@ -38,6 +40,7 @@ export class AuthProvider implements angular.IServiceProvider {
       scope: options.scope,
       redirectUri: options.redirectUri,
       postLogoutRedirectUri: options.postLogoutRedirectUri ?? `${new URL(options.redirectUri).origin}/`,
+      dpop: options.dpop ?? true,
       ...(options.domain ? { auth0Domain: options.domain } : {}),
     };
   }

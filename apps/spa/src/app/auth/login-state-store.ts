@@ -8,6 +8,8 @@ export interface LoginState {
   readonly nonce: string;
   readonly returnTo: string;
   readonly createdAt: number;
+  /** A prompt=none request (silent session restore): login_required then means "signed out", not an error. */
+  readonly silent?: boolean;
 }
 
 const KEY = 'calling-api.login-state';

@@ -3,6 +3,7 @@
 // the Angular service in auth.service.ts wraps these promises in $q.
 import * as oauth from 'oauth4webapi';
 import { isLoopbackHost } from '../api-auth/allow-list.ts';
+import type { DpopKey } from './dpop-key.ts';
 import type { LoginState } from './login-state-store.ts';
 
 export interface OidcClientOptions {
@@ -13,10 +14,17 @@ export interface OidcClientOptions {
   readonly redirectUri: string;
   readonly postLogoutRedirectUri: string;
   readonly auth0Domain?: string;
+  /** Bind tokens to the page's DPoP key when the authorization server offers DPoP (ES256). */
+  readonly dpop?: boolean;
 }
+
+/** How an authorization request is answered: a redirect of the page, or a message from a hidden iframe. */
+export type AuthorizationMode = { prompt?: 'none'; responseMode: 'query' | 'web_message' };
 
 export interface Tokens {
   readonly accessToken: string;
+  /** `DPoP` when the access token is bound to the page's key (then every call needs a proof). */
+  readonly tokenType: 'Bearer' | 'DPoP';
   /** Epoch milliseconds. */
   readonly expiresAt: number;
   /** Lifetime the server gave, in seconds. */
@@ -74,9 +82,15 @@ export class OidcClient {
   private readonly clientAuth = oauth.None();
   private readonly httpOptions: { [oauth.allowInsecureRequests]?: boolean };
   private metadata?: Promise<oauth.AuthorizationServer>;
+  private readonly dpopKey: Promise<DpopKey | undefined>;
+  private dpopHandle?: oauth.DPoPHandle;
 
-  constructor(options: OidcClientOptions) {
+  constructor(
+    options: OidcClientOptions,
+    dpopKey: Promise<DpopKey | undefined> = Promise.resolve(undefined),
+  ) {
     this.options = options;
+    this.dpopKey = dpopKey;
     this.client = { client_id: options.clientId };
     // oauth4webapi refuses http unless told; we allow it only for a loopback issuer (development).
     const issuer = new URL(options.issuer);
@@ -84,6 +98,10 @@ export class OidcClient {
       issuer.protocol === 'http:' && isLoopbackHost(issuer.hostname)
         ? { [oauth.allowInsecureRequests]: true }
         : {};
+  }
+
+  get issuer(): string {
+    return this.options.issuer;
   }
 
   /** The discovery document, fetched once (a failure is not cached, so a retry can succeed). */
@@ -101,8 +119,11 @@ export class OidcClient {
     return this.metadata;
   }
 
-  /** Builds the /authorize URL and the state to keep until the callback. */
-  async createAuthorizationRequest(returnTo: string): Promise<{ url: string; state: LoginState }> {
+  /** Builds the /authorize URL and the state to keep until its answer. */
+  async createAuthorizationRequest(
+    returnTo: string,
+    mode: AuthorizationMode = { responseMode: 'query' },
+  ): Promise<{ url: string; state: LoginState }> {
     const as = await this.discover();
     if (!as.authorization_endpoint)
       throw new SignInError('invalid_configuration', 'no authorization_endpoint');
@@ -113,34 +134,49 @@ export class OidcClient {
     url.searchParams.set('client_id', this.options.clientId);
     url.searchParams.set('redirect_uri', this.options.redirectUri);
     url.searchParams.set('response_type', 'code');
-    url.searchParams.set('response_mode', 'query');
+    url.searchParams.set('response_mode', mode.responseMode);
+    if (mode.prompt) url.searchParams.set('prompt', mode.prompt);
     url.searchParams.set('scope', this.options.scope);
     url.searchParams.set('audience', this.options.audience);
     url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier));
     url.searchParams.set('code_challenge_method', 'S256');
     url.searchParams.set('state', state);
     url.searchParams.set('nonce', nonce);
-    return { url: url.href, state: { codeVerifier, state, nonce, returnTo, createdAt: Date.now() } };
+    return {
+      url: url.href,
+      state: {
+        codeVerifier,
+        state,
+        nonce,
+        returnTo,
+        createdAt: Date.now(),
+        ...(mode.prompt ? { silent: true } : {}),
+      },
+    };
   }
 
-  /** Checks the callback URL against the saved state (state, iss, error) and redeems the code. */
-  async exchangeCode(callbackUrl: URL, saved: LoginState): Promise<Tokens> {
+  /** Checks an authorization answer (the callback URL, or a web message's parameters) and redeems the code. */
+  async exchangeCode(answer: URL | URLSearchParams, saved: LoginState): Promise<Tokens> {
     try {
       const as = await this.discover();
-      const params = oauth.validateAuthResponse(as, this.client, callbackUrl, saved.state);
-      const response = await oauth.authorizationCodeGrantRequest(
-        as,
-        this.client,
-        this.clientAuth,
-        params,
-        this.options.redirectUri,
-        saved.codeVerifier,
-        this.httpOptions,
+      const params = oauth.validateAuthResponse(as, this.client, answer, saved.state);
+      const options = await this.requestOptions(as);
+      const result = await this.withDpopNonceRetry(async () =>
+        oauth.processAuthorizationCodeResponse(
+          as,
+          this.client,
+          await oauth.authorizationCodeGrantRequest(
+            as,
+            this.client,
+            this.clientAuth,
+            params,
+            this.options.redirectUri,
+            saved.codeVerifier,
+            options,
+          ),
+          { expectedNonce: saved.nonce, requireIdToken: true },
+        ),
       );
-      const result = await oauth.processAuthorizationCodeResponse(as, this.client, response, {
-        expectedNonce: saved.nonce,
-        requireIdToken: true,
-      });
       return this.toTokens(result);
     } catch (error) {
       throw toSignInError(error);
@@ -153,14 +189,15 @@ export class OidcClient {
       throw new SignInError('login_required', 'no refresh token (offline_access not granted)');
     try {
       const as = await this.discover();
-      const response = await oauth.refreshTokenGrantRequest(
-        as,
-        this.client,
-        this.clientAuth,
-        current.refreshToken,
-        this.httpOptions,
+      const options = await this.requestOptions(as);
+      const refreshToken = current.refreshToken;
+      const result = await this.withDpopNonceRetry(async () =>
+        oauth.processRefreshTokenResponse(
+          as,
+          this.client,
+          await oauth.refreshTokenGrantRequest(as, this.client, this.clientAuth, refreshToken, options),
+        ),
       );
-      const result = await oauth.processRefreshTokenResponse(as, this.client, response);
       return this.toTokens(result, current);
     } catch (error) {
       throw toSignInError(error);
@@ -170,7 +207,10 @@ export class OidcClient {
   async userInfo(tokens: Tokens): Promise<Record<string, unknown>> {
     try {
       const as = await this.discover();
-      const response = await oauth.userInfoRequest(as, this.client, tokens.accessToken, this.httpOptions);
+      const options = tokens.tokenType === 'DPoP' ? await this.requestOptions(as) : this.httpOptions;
+      const response = await this.withDpopNonceRetry(() =>
+        oauth.userInfoRequest(as, this.client, tokens.accessToken, options),
+      );
       const subject =
         typeof tokens.idClaims?.['sub'] === 'string' ? tokens.idClaims['sub'] : oauth.skipSubjectCheck;
       return { ...(await oauth.processUserInfoResponse(as, this.client, subject, response)) };
@@ -206,6 +246,28 @@ export class OidcClient {
     return undefined;
   }
 
+  /** The page's DPoP key, when tokens are to be bound to it: configured on, and offered by the server. */
+  async dpopKeyFor(as: oauth.AuthorizationServer): Promise<DpopKey | undefined> {
+    if (!this.options.dpop || !as.dpop_signing_alg_values_supported?.includes('ES256')) return undefined;
+    return this.dpopKey;
+  }
+
+  private async requestOptions(as: oauth.AuthorizationServer) {
+    const key = await this.dpopKeyFor(as);
+    if (key) this.dpopHandle ??= oauth.DPoP(this.client, key.keyPair);
+    return key ? { ...this.httpOptions, DPoP: this.dpopHandle } : this.httpOptions;
+  }
+
+  /** RFC 9449 §8: a server may ask for a nonce (use_dpop_nonce); oauth4webapi keeps it, one retry uses it. */
+  private async withDpopNonceRetry<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      if (!oauth.isDPoPNonceError(error)) throw error;
+      return request();
+    }
+  }
+
   private toTokens(result: oauth.TokenEndpointResponse, previous?: Tokens): Tokens {
     const expiresIn =
       typeof result.expires_in === 'number' && result.expires_in > 0 ? result.expires_in : 3600;
@@ -216,6 +278,7 @@ export class OidcClient {
     const scope = result.scope ?? previous?.scope;
     return {
       accessToken: result.access_token,
+      tokenType: result.token_type.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer',
       expiresIn,
       expiresAt: Date.now() + expiresIn * 1000,
       ...(refreshToken ? { refreshToken } : {}),

@@ -17,6 +17,8 @@ export interface SpaConfig {
   readonly allowedApiOrigins: readonly string[];
   /** Set for a hosted Auth0 tenant: its logout URL when discovery has no end_session_endpoint. */
   readonly auth0Domain?: string;
+  /** Bind tokens to a per-page DPoP key when the authorization server offers DPoP (RFC 9449). */
+  readonly dpop: boolean;
 }
 
 export class ConfigError extends Error {
@@ -80,6 +82,8 @@ export function parseSpaConfig(input: unknown): SpaConfig {
       problems.push((error as Error).message);
     }
   }
+  const dpop = raw['dpop'] ?? true;
+  if (typeof dpop !== 'boolean') problems.push('dpop must be true or false');
   const auth0Domain = raw['auth0Domain'];
   if (auth0Domain !== undefined && (typeof auth0Domain !== 'string' || !/^[a-z0-9.-]+$/i.test(auth0Domain))) {
     problems.push('auth0Domain must be a host name such as "tenant.eu.auth0.com"');
@@ -92,6 +96,7 @@ export function parseSpaConfig(input: unknown): SpaConfig {
     scope,
     apiUrl,
     allowedApiOrigins,
+    dpop: dpop === true,
     ...(typeof auth0Domain === 'string' ? { auth0Domain } : {}),
   };
 }
