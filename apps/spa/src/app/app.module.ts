@@ -1,5 +1,6 @@
 import angular from 'angular';
 import 'angular-route';
+import { focusHeadingOnRouteChange } from './a11y/route-focus.ts';
 import { API_AUTH_MODULE } from './api-auth/api-auth.module.ts';
 import type { ApiAuthProvider } from './api-auth/api-auth.provider.ts';
 import { configureRoutes } from './app.routes.ts';
@@ -71,5 +72,6 @@ export function defineAppModule(config: SpaConfig, origin: string): void {
     .component('callbackPage', callbackComponent)
     .component('notFoundPage', notFoundComponent)
     // Instantiate early so no `unauthenticated` event is missed.
-    .run(['sessionNotice', (_sessionNotice: SessionNoticeService) => undefined]);
+    .run(['sessionNotice', (_sessionNotice: SessionNoticeService) => undefined])
+    .run(focusHeadingOnRouteChange);
 }
