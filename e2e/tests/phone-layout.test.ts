@@ -126,15 +126,16 @@ for (const width of [320, 390, 1280]) {
         (await postMessage(page, 'a message that is long enough to wrap on a phone')).status,
         '201',
       );
+      if (width === 390) {
+        await page.evaluate('window.scrollTo(0, 0)');
+        await page.mouse.move(0, 0); // no hover highlight in the picture
+        await page.screenshot({ path: screenshotPath('ping-390.png') });
+      }
       // Each press turns its button into "Hide response body": press the first "Show" until none is left.
       const show = page.getByRole('button', { name: 'Show response body' });
       while ((await show.count()) > 0) await show.first().click();
       await see(page, '[data-test=token-claims]');
       await assertFitsTheScreen(page, width, 'Ping after four calls as alice, bodies and token shown');
-      if (width === 390) {
-        await page.evaluate('window.scrollTo(0, 0)');
-        await page.screenshot({ path: screenshotPath('ping-390.png') });
-      }
 
       for (const [link, heading] of [
         ['nav-profile', 'Profile'],
