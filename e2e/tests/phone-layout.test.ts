@@ -240,6 +240,10 @@ for (const width of [320, 390, 1280]) {
         await page.keyboard.press('Enter');
         await page.waitForURL((url) => url.pathname === path);
         await see(page, `main h1:has-text("${heading}")`);
+        // Focus moves once the new view has rendered, a moment after the URL changed.
+        const deadline = Date.now() + 5_000;
+        while ((await focused(page)) !== `heading ${heading}` && Date.now() < deadline)
+          await page.waitForTimeout(50);
         assert.equal(
           await focused(page),
           `heading ${heading}`,
