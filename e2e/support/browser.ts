@@ -93,10 +93,18 @@ const RECORD_CSP_VIOLATIONS = `
 
 export async function newSession(
   browser: Browser,
-  options: { tokenEndpoint: string; viewport?: { width: number; height: number }; bypassCsp?: boolean },
+  options: {
+    tokenEndpoint: string;
+    viewport?: { width: number; height: number };
+    /** A phone: the viewport meta tag applies and touch is on (Chromium's mobile emulation). */
+    mobile?: boolean;
+    bypassCsp?: boolean;
+  },
 ): Promise<Session> {
   const context = await browser.newContext({
     viewport: options.viewport ?? { width: 1280, height: 800 },
+    isMobile: options.mobile ?? false,
+    hasTouch: options.mobile ?? false,
     locale: 'en-US',
     bypassCSP: options.bypassCsp ?? false,
   });

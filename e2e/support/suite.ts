@@ -25,6 +25,10 @@ export interface TestOptions {
    * (the SPA's connect-src would otherwise block requests to other origins before they are sent).
    */
   bypassCsp?: boolean;
+  /** The browser window; 1280 × 800 unless given. */
+  viewport?: { width: number; height: number };
+  /** Emulate a phone (viewport meta tag, touch). */
+  mobile?: boolean;
 }
 
 export function browserSuite(options: TestSystemOptions = {}): Suite {
@@ -52,6 +56,8 @@ export function browserSuite(options: TestSystemOptions = {}): Suite {
         const session = await newSession(chromium.browser, {
           tokenEndpoint: system.tokenEndpoint,
           bypassCsp: testOptions.bypassCsp ?? false,
+          ...(testOptions.viewport ? { viewport: testOptions.viewport } : {}),
+          mobile: testOptions.mobile ?? false,
         });
         try {
           await body(session, system);

@@ -54,9 +54,41 @@ export async function see(page: Page, selector: string, timeout = STEP_TIMEOUT):
   return locator;
 }
 
+/** Opens a page of the app and waits for its heading, which only AngularJS renders (the navbar comes with the HTML). */
 export async function openApp(page: Page, spaUrl: string, route = '/'): Promise<void> {
   await page.goto(`${spaUrl}${route}`);
-  await see(page, '[data-test=nav-home]');
+  await see(page, 'main h1');
+}
+
+/**
+ * On a narrow screen the navbar's links and session controls are behind its "Menu" button:
+ * press it, as a person would, unless the menu is open already or the screen is wide.
+ */
+export async function openNavbarMenu(page: Page): Promise<void> {
+  const toggle = page.locator('[data-test=nav-toggle]');
+  if (!(await toggle.isVisible()) || (await toggle.getAttribute('aria-expanded')) === 'true') return;
+  await toggle.click();
+  await see(page, '#navbar-menu');
+}
+
+/** Closes the navbar's menu with Escape when it is open. */
+export async function closeNavbarMenu(page: Page): Promise<void> {
+  if ((await page.locator('[data-test=nav-toggle]').getAttribute('aria-expanded')) === 'true')
+    await page.keyboard.press('Escape');
+}
+
+/** The signed-in user's email as the navbar shows it (on a narrow screen, inside its menu). */
+export async function signedInEmail(page: Page): Promise<string> {
+  await openNavbarMenu(page);
+  const shown = ((await (await see(page, '[data-test=user-email]')).textContent()) ?? '').trim();
+  await closeNavbarMenu(page);
+  return shown;
+}
+
+/** Presses the navbar's "Log In" (opening the menu first on a narrow screen). */
+export async function pressNavbarLogin(page: Page): Promise<void> {
+  await openNavbarMenu(page);
+  await (await see(page, '[data-test=login]')).click();
 }
 
 /** On the hosted login page: type the email and password, press "Continue". */
@@ -68,19 +100,20 @@ export async function submitLoginForm(page: Page, user: DemoUser): Promise<void>
 
 /** From any app page: "Log In", the hosted form, and back in the app signed in as `user`. */
 export async function signIn(page: Page, spaUrl: string, user: DemoUser): Promise<void> {
-  await (await see(page, '[data-test=login]')).click();
+  await pressNavbarLogin(page);
   await see(page, 'input[name=password]');
   await submitLoginForm(page, user);
   await page.waitForURL((url) => url.origin === new URL(spaUrl).origin && url.pathname !== '/callback', {
     timeout: STEP_TIMEOUT,
   });
-  const email = await see(page, '[data-test=user-email]');
-  const shown = (await email.textContent())?.trim();
+  await see(page, 'main h1');
+  const shown = await signedInEmail(page);
   if (shown !== user.email)
     throw new Error(`signed in, but the navbar shows "${shown}" instead of ${user.email}`);
 }
 
 export async function goToPing(page: Page): Promise<void> {
+  await openNavbarMenu(page);
   await (await see(page, '[data-test=nav-ping]')).click();
   await page.waitForURL((url) => url.pathname === '/ping', { timeout: STEP_TIMEOUT });
   await see(page, '[data-test=call-public]');

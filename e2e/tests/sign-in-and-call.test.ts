@@ -2,9 +2,7 @@
 // Ping, press the buttons, read what the API answered. Roles decide the scopes: alice (editor)
 // may read and write, bob (viewer) may only read, carol (no role) has a token but no scope.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { REPO_ROOT } from '../../scripts/system.ts';
+import { screenshotPath } from '../support/screenshots.ts';
 import { browserSuite } from '../support/suite.ts';
 import {
   ALICE,
@@ -21,7 +19,6 @@ import {
 } from '../support/user-actions.ts';
 
 const suite = browserSuite();
-const SCREENSHOT = path.join(REPO_ROOT, 'docs/screenshot-ping.png');
 
 suite.test(
   'alice signs in and sees the public, private and scoped calls succeed, then posts a message',
@@ -72,9 +69,8 @@ suite.test(
       'write:messages',
     ]);
 
-    mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await page.mouse.move(0, 0); // no hover highlight in the picture
-    await page.screenshot({ path: SCREENSHOT, fullPage: false });
+    await page.screenshot({ path: screenshotPath('screenshot-ping.png'), fullPage: false });
   },
 );
 

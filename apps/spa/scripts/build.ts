@@ -110,9 +110,13 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   };
   const script = asset(scriptFile);
   const stylesheet = asset(styleFile);
+  // The navbar is served as part of the page (its session controls hidden by ng-cloak), so
+  // nothing moves when AngularJS replaces it with the live component.
+  const navbar = readFileSync(path.join(srcDir, 'app/navbar/navbar.html'), 'utf8').trim();
   const html = readFileSync(path.join(srcDir, 'index.html'), 'utf8')
     .replace('__SCRIPT__', `/${script.file}`)
-    .replace('__STYLESHEET__', `/${stylesheet.file}`);
+    .replace('__STYLESHEET__', `/${stylesheet.file}`)
+    .replace('__NAVBAR__', () => navbar);
   writeAtomically(path.join(outDir, 'index.html'), html);
   pruneStaleAssets(outDir, new Set(outputs));
   return { script, stylesheet, ms: Math.round(performance.now() - started) };

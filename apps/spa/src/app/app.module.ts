@@ -1,5 +1,6 @@
 import angular from 'angular';
 import 'angular-route';
+import { focusHeadingOnRouteChange } from './a11y/route-focus.ts';
 import { API_AUTH_MODULE } from './api-auth/api-auth.module.ts';
 import type { ApiAuthProvider } from './api-auth/api-auth.provider.ts';
 import { configureRoutes } from './app.routes.ts';
@@ -83,5 +84,6 @@ export function defineAppModule(config: SpaConfig, origin: string): void {
       'sessionNotice',
       'auth',
       (_sessionNotice: SessionNoticeService, auth: AuthService) => auth.start(),
-    ]);
+    ])
+    .run(focusHeadingOnRouteChange);
 }
