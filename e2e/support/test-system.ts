@@ -17,6 +17,8 @@ export interface TestSystem extends RunningSystem {
 export interface TestSystemOptions {
   /** Access-token lifetime (s) for the Messages API; the default tenant's otherwise. */
   accessTokenLifetime?: number;
+  /** Extra environment for one program, e.g. `{ spa: { DPOP: 'false' } }`. */
+  env?: Partial<Record<'auth' | 'api' | 'spa', Record<string, string>>>;
 }
 
 /** E2E_VERBOSE=1 shows the programs' log lines while the tests run. */
@@ -32,7 +34,11 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
       ...(options.accessTokenLifetime === undefined
         ? {}
         : { accessTokenLifetime: options.accessTokenLifetime }),
-      env: { auth: { LOG_LEVEL: 'info' }, api: { LOG_LEVEL: 'info' } },
+      env: {
+        ...options.env,
+        auth: { LOG_LEVEL: 'info', ...options.env?.auth },
+        api: { LOG_LEVEL: 'info', ...options.env?.api },
+      },
       onLog: verbose ? (line) => process.stderr.write(`${line}\n`) : () => {},
       readyTimeoutMs: 90_000,
     });
