@@ -8,21 +8,16 @@ import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { userinfoAudience } from '../oidc/resources.ts';
 import { markAuth0Logout } from '../oidc/sign-out.ts';
-import type { LoginThrottle } from '../security/login-throttle.ts';
 import type { TenantStore } from '../store/tenant-store.ts';
 import { auth0Logout } from './auth0-logout.ts';
-import { interactionRoutes } from './interactions.ts';
+import { type InteractionDeps, interactionRoutes } from './interactions/index.ts';
 import { userinfoRoute } from './userinfo.ts';
 import { messagePage } from './views.ts';
 
-export type AppDeps = {
+export type AppDeps = InteractionDeps & {
   issuer: string;
-  provider: () => Provider;
   publicJwks: () => ReturnType<typeof createLocalJWKSet>;
   store: TenantStore;
-  throttle: LoginThrottle;
-  csrfSecret: string;
-  signupEnabled: boolean;
   production: boolean;
   trustProxy: boolean;
   logger: Logger;

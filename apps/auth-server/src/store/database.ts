@@ -62,9 +62,8 @@ CREATE TABLE IF NOT EXISTS throttle_leases (
   key TEXT NOT NULL, holder TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (key, holder)
 );
 CREATE INDEX IF NOT EXISTS throttle_leases_expires ON throttle_leases (expires_at);
-CREATE TABLE IF NOT EXISTS login_failures (
-  key TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_start INTEGER NOT NULL, locked_until INTEGER NOT NULL
-);
+-- Replaced by throttle_counters; its rows were at most 15 minutes of lock state.
+DROP TABLE IF EXISTS login_failures;
 `;
 
 export function openDatabase(dataDir: string): DatabaseSync {
