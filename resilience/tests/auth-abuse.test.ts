@@ -31,35 +31,42 @@ after(async () => {
   if (server) removeDir(server.dataDir);
 });
 
-/**
- * One login attempt on a fresh interaction, from `address` (X-Forwarded-For, trusted with TRUST_PROXY),
- * in a fresh browser unless `c` is given (a browser keeps the device cookie of the accounts it signed in to).
- */
-async function attempt(
-  email: string,
-  password: string,
-  address: string,
-  c = new OAuthTestClient(server.issuer),
-): Promise<number> {
-  const { challenge } = pkcePair();
+type LoginPage = { c: OAuthTestClient; form: { action: string; fields: Record<string, string> } };
+
+/** A login page opened from `address` (X-Forwarded-For, trusted with TRUST_PROXY) in browser `c`. */
+async function loginPage(address: string, c = new OAuthTestClient(server.issuer)): Promise<LoginPage> {
   const page = await c.follow(
     c.authorizeUrl({
       client_id: SPA,
       response_type: 'code',
       redirect_uri: SPA_CALLBACK,
       scope: 'openid',
-      code_challenge: challenge,
+      code_challenge: pkcePair().challenge,
       code_challenge_method: 'S256',
     }),
+    { headers: { 'x-forwarded-for': address } },
   );
   const form = formFields(page.body, '/login');
-  assert.ok(form);
+  assert.ok(form, `a login page (${page.status})`);
+  return { c, form };
+}
+
+/** One post of the login form (a failed one shows the same form again, so a page serves many tries). */
+async function post({ c, form }: LoginPage, email: string, password: string, address: string) {
   const res = await c.request(form.action, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': address },
     body: new URLSearchParams({ ...form.fields, email, password }).toString(),
   });
   return res.status;
+}
+
+/**
+ * One login attempt on a fresh interaction from `address`, in a fresh browser unless `c` is given (a
+ * browser keeps the device cookie of the accounts it signed in to).
+ */
+async function attempt(email: string, password: string, address: string, c?: OAuthTestClient) {
+  return post(await loginPage(address, c), email, password, address);
 }
 
 test('password spraying from one address is locked per address; the real user elsewhere still signs in', async () => {
@@ -69,9 +76,10 @@ test('password spraying from one address is locked per address; the real user el
   accounts.push(USERS.bob.email);
   let firstLock = -1;
   let n = 0;
+  const page = await loginPage('203.0.113.7');
   for (const p of passwords)
     for (const a of accounts) {
-      const status = await attempt(a, p, '203.0.113.7');
+      const status = await post(page, a, p, '203.0.113.7');
       spray.add(status);
       n++;
       if (status === 429 && firstLock < 0) firstLock = n;

@@ -13,6 +13,7 @@ import { type KeyFile, keyFilePath, loadOrCreateKeys, readKeys } from './keys/ke
 import { createProvider } from './oidc/provider.ts';
 import { AUTHORIZE_POLICY } from './security/abuse-policy.ts';
 import { DeviceCookies } from './security/device-cookie.ts';
+import { InteractionThrottle } from './security/interaction-throttle.ts';
 import { LoginThrottle } from './security/login-throttle.ts';
 import { PasswordHasher } from './security/password-hasher.ts';
 import { verifyPassword } from './security/passwords.ts';
@@ -84,6 +85,7 @@ export async function startServer(
     publicJwks: () => current.jwks,
     store,
     throttle: new LoginThrottle(throttleStore),
+    interactionThrottle: new InteractionThrottle(throttleStore),
     hasher,
     devices: new DeviceCookies(keys.csrfSecret),
     csrfSecret: keys.csrfSecret,

@@ -90,8 +90,9 @@ export const AUTHORIZE_POLICY: AuthorizePolicy = {
   longerParameters: { id_token_hint: 4096, redirect_uri: 2048 },
   maxTotalBytes: 8192,
   interactionTtlSeconds: 10 * 60,
-  newInteractions: { capacity: 20, refillMs: 6 * SECOND },
-  storedInteractionsPerNetwork: 100,
+  // Generous enough for many people behind one NAT; what bounds storage is the cap below, times the row size.
+  newInteractions: { capacity: 60, refillMs: SECOND },
+  storedInteractionsPerNetwork: 600,
   sweepEveryMs: MINUTE,
 };
 
