@@ -39,9 +39,9 @@ export class PasswordHasher {
     return this.#run({ op: 'hash', password }) as Promise<string>;
   }
 
-  /** Checks waiting for a thread now (not counting those being hashed). */
-  get waiting(): number {
-    return this.#pool.queueSize;
+  /** Whether a check asked for now would be refused: callers can refuse before doing any other work. */
+  get full(): boolean {
+    return this.#pool.queueSize >= this.#maxQueue;
   }
 
   close(): Promise<void> {
@@ -49,7 +49,7 @@ export class PasswordHasher {
   }
 
   async #run(task: HashTask): Promise<boolean | string> {
-    if (this.#pool.queueSize >= this.#maxQueue) throw new HashingBusy('the password hashing queue is full');
+    if (this.full) throw new HashingBusy('the password hashing queue is full');
     return this.#pool.run(task);
   }
 }

@@ -26,6 +26,8 @@ export async function login(step: Step): Promise<void> {
     throw new FormError(400, 'Enter your email and password.');
   }
   const { email, password } = form.data;
+  // A full queue refuses before the throttle's bookkeeping: a flood then costs as little as possible.
+  if (deps.hasher.full) throw new ServerBusy();
   const user = deps.store.findUserByEmail(email);
   const network = networkOf(req.ip);
   const device = user ? deps.devices.verify(req, user.id) : undefined;

@@ -17,6 +17,7 @@ export async function signup(step: Step): Promise<void> {
   if (!deps.signupEnabled || details.prompt.name !== 'login') throw new SignupOff();
   // Every attempt counts, before any work: sign-up must not create accounts in bulk, nor test
   // whether many emails are registered (its answer for a taken email says so, as Auth0's does).
+  if (deps.hasher.full) throw new ServerBusy();
   const network = networkOf(req.ip);
   const admission = await deps.throttle.admitSignup(network);
   if (!admission.admitted) {
