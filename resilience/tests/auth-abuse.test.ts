@@ -9,11 +9,13 @@ import { after, before, test } from 'node:test';
 import {
   AUDIENCE,
   type AuthServerProcess,
-  formFields,
+  type LoginPage,
   M2M,
   M2M_SECRET,
   OAuthTestClient,
+  openLoginPage,
   pkcePair,
+  postLogin,
   removeDir,
   SPA,
   SPA_CALLBACK,
@@ -31,35 +33,10 @@ after(async () => {
   if (server) removeDir(server.dataDir);
 });
 
-type LoginPage = { c: OAuthTestClient; form: { action: string; fields: Record<string, string> } };
-
-/** A login page opened from `address` (X-Forwarded-For, trusted with TRUST_PROXY) in browser `c`. */
-async function loginPage(address: string, c = new OAuthTestClient(server.issuer)): Promise<LoginPage> {
-  const page = await c.follow(
-    c.authorizeUrl({
-      client_id: SPA,
-      response_type: 'code',
-      redirect_uri: SPA_CALLBACK,
-      scope: 'openid',
-      code_challenge: pkcePair().challenge,
-      code_challenge_method: 'S256',
-    }),
-    { headers: { 'x-forwarded-for': address } },
-  );
-  const form = formFields(page.body, '/login');
-  assert.ok(form, `a login page (${page.status})`);
-  return { c, form };
-}
-
-/** One post of the login form (a failed one shows the same form again, so a page serves many tries). */
-async function post({ c, form }: LoginPage, email: string, password: string, address: string) {
-  const res = await c.request(form.action, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': address },
-    body: new URLSearchParams({ ...form.fields, email, password }).toString(),
-  });
-  return res.status;
-}
+/** The status of one post of a login form (see postLogin). */
+const post = async (page: LoginPage, email: string, password: string, address: string) =>
+  (await postLogin(page, email, password, address)).status;
+const loginPage = (address: string, c?: OAuthTestClient) => openLoginPage(server.issuer, address, c);
 
 /**
  * One login attempt on a fresh interaction from `address`, in a fresh browser unless `c` is given (a
