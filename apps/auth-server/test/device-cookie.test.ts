@@ -52,13 +52,8 @@ describe('device cookies', () => {
     devices.issue(b.req(), b.res, 'user-1');
     const [name, cookie] = [...b.jar][0]!;
     const [id, mac] = cookie!.value.split('.');
-    for (const value of [
-      `${id}.${mac!.slice(0, -1)}A`,
-      `${'A'.repeat(22)}.${mac}`,
-      id!,
-      '',
-      `${id}.${mac}.x`,
-    ]) {
+    const altered = `${mac!.slice(0, -1)}${mac!.endsWith('A') ? 'B' : 'A'}`;
+    for (const value of [`${id}.${altered}`, `${'A'.repeat(22)}.${mac}`, id!, '', `${id}.${mac}.x`]) {
       const req = { headers: { cookie: `${name}=${value}` } } as unknown as Request;
       assert.equal(devices.verify(req, 'user-1'), undefined, value);
     }
