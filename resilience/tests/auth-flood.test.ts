@@ -82,7 +82,13 @@ function assertHeld(
     [],
     'every token request succeeds',
   );
-  assert.ok(Math.max(...during.map((t) => t.ms)) < 1000, 'no token request waits behind the password queue');
+  // Old code: most token requests of the flood waited behind the hashes, for seconds. Margins for a busy machine.
+  const ms = during.map((t) => t.ms);
+  assert.ok(
+    percentile(ms, 95) < 500,
+    `token requests do not wait behind the password queue (p95 ${percentile(ms, 95)} ms)`,
+  );
+  assert.ok(Math.max(...ms) < REVIEW_WORST_MS, `none waits as long as in the review (${Math.max(...ms)} ms)`);
   const busy = answers.filter((a) => a.status === 429);
   assert.ok(busy.length > 0, 'past the cap, the flood is refused');
   for (const a of busy) {
