@@ -64,7 +64,7 @@ export async function startServer(
   });
   let current = build(keys);
 
-  // Key rotation by the CLI rewrites keys.json; the keystore is fixed per Provider, so a new one is built (guide §5).
+  // Key rotation by the CLI rewrites keys.json; the keystore is fixed per Provider, so a new one is built.
   const keysFile = keyFilePath(config.dataDir);
   const onKeys = () => {
     try {

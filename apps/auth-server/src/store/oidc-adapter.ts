@@ -1,4 +1,4 @@
-// oidc-provider's persistence over node:sqlite: one table for every model (guide §4).
+// oidc-provider's persistence over node:sqlite: one table for every model.
 import type { DatabaseSync } from 'node:sqlite';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
