@@ -11,10 +11,15 @@ import { type Config, ConfigError } from './config/config.ts';
 import { createApp } from './http/app.ts';
 import { type KeyFile, keyFilePath, loadOrCreateKeys, readKeys } from './keys/key-store.ts';
 import { createProvider } from './oidc/provider.ts';
+import { AUTHORIZE_POLICY } from './security/abuse-policy.ts';
+import { DeviceCookies } from './security/device-cookie.ts';
+import { InteractionThrottle } from './security/interaction-throttle.ts';
 import { LoginThrottle } from './security/login-throttle.ts';
+import { PasswordHasher } from './security/password-hasher.ts';
 import { verifyPassword } from './security/passwords.ts';
 import { openDatabase } from './store/database.ts';
 import { startExpirySweeper } from './store/oidc-adapter.ts';
+import { SqliteThrottleStore } from './store/sqlite-throttle-store.ts';
 import { TenantStore } from './store/tenant-store.ts';
 import { loadTenantFile, type Tenant, TenantError } from './tenant/tenant-schema.ts';
 
@@ -45,7 +50,12 @@ export async function startServer(
       );
     }
   }
-  const sweeper = startExpirySweeper(db);
+  const throttleStore = new SqliteThrottleStore(db);
+  // Expired interactions and throttle rows go within a minute of their end, so what is stored stays near what the limits allow.
+  const sweeper = startExpirySweeper(db, AUTHORIZE_POLICY.sweepEveryMs, () =>
+    throttleStore.sweep(Date.now()),
+  );
+  const hasher = new PasswordHasher();
   let keys = await loadOrCreateKeys(config.dataDir);
 
   const build = (k: KeyFile) => ({
@@ -54,7 +64,7 @@ export async function startServer(
   });
   let current = build(keys);
 
-  // Key rotation by the CLI rewrites keys.json; the keystore is fixed per Provider, so a new one is built (guide §5).
+  // Key rotation by the CLI rewrites keys.json; the keystore is fixed per Provider, so a new one is built.
   const keysFile = keyFilePath(config.dataDir);
   const onKeys = () => {
     try {
@@ -74,7 +84,10 @@ export async function startServer(
     provider: (): Provider => current.provider,
     publicJwks: () => current.jwks,
     store,
-    throttle: new LoginThrottle(db),
+    throttle: new LoginThrottle(throttleStore),
+    interactionThrottle: new InteractionThrottle(throttleStore),
+    hasher,
+    devices: new DeviceCookies(keys.csrfSecret),
     csrfSecret: keys.csrfSecret,
     signupEnabled: tenant.signup.enabled,
     production: config.production,
@@ -101,6 +114,7 @@ export async function startServer(
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 3000).unref();
       });
+      await hasher.close();
       db.close();
     },
   };

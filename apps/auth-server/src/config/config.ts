@@ -28,7 +28,8 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   TENANT_FILE: z.string().min(1).default('tenant.json'),
   M2M_CLIENT_SECRET: z.string().min(1).default(DEV_M2M_SECRET),
-  TRUST_PROXY: z.enum(['true', 'false', '1', '0']).default('false'),
+  // No default: in production with an https issuer the operator must say which of the two it is.
+  TRUST_PROXY: z.enum(['true', 'false', '1', '0']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -77,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `invalid environment:\n  ISSUER: must be https when TLS_CERT_FILE is set (got ${issuer})`,
     );
   }
+  const trustProxy = e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1';
   if (production) {
     const problems: string[] = [];
     if (e.M2M_CLIENT_SECRET === DEV_M2M_SECRET || env.M2M_CLIENT_SECRET === undefined) {
@@ -88,15 +90,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (url.protocol !== 'https:' && !LOOPBACK_HOSTS.has(url.hostname)) {
       problems.push(`ISSUER must use https (got ${issuer})`);
     }
+    problems.push(...unsafeTransport({ https: url.protocol === 'https:', trustProxy: e.TRUST_PROXY, tls }));
     if (problems.length > 0) {
-      throw new ConfigError(
-        `refusing development defaults with NODE_ENV=production:\n  ${problems.join('\n  ')}`,
-      );
+      throw new ConfigError(`refusing to start with NODE_ENV=production: ${problems.join('; ')}`);
     }
   }
   return {
     production,
-    trustProxy: e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1',
+    trustProxy,
     port: e.PORT,
     issuer,
     dataDir: fromApp(e.DATA_DIR),
@@ -108,4 +109,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       M2M_CLIENT_SECRET: e.M2M_CLIENT_SECRET,
     },
   };
+}
+
+/**
+ * The combinations of an https issuer, TRUST_PROXY and TLS files that would start fine and quietly
+ * weaken the cookies (no Secure) or the per-network throttles (everyone with one address, or any
+ * address a client likes).
+ */
+function unsafeTransport(p: { https: boolean; trustProxy: string | undefined; tls: unknown }): string[] {
+  if (!p.https) return [];
+  const direct = p.tls !== undefined;
+  if (p.trustProxy === undefined) {
+    return [
+      direct
+        ? 'TRUST_PROXY must be set: false, since this server terminates TLS itself (TLS_CERT_FILE)'
+        : 'TRUST_PROXY must be set with an https ISSUER: true behind a TLS-terminating proxy, or false with TLS_CERT_FILE and TLS_KEY_FILE',
+    ];
+  }
+  const trusted = p.trustProxy === 'true' || p.trustProxy === '1';
+  if (!trusted && !direct) {
+    return [
+      'TRUST_PROXY=false with an https ISSUER needs TLS_CERT_FILE and TLS_KEY_FILE: otherwise something else terminates TLS, cookies lose Secure and every client shares its address',
+    ];
+  }
+  if (trusted && direct) {
+    return [
+      'TRUST_PROXY=true with TLS_CERT_FILE: clients reach this server directly and could choose their own X-Forwarded-For; set TRUST_PROXY=false',
+    ];
+  }
+  return [];
 }

@@ -8,21 +8,19 @@ import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { userinfoAudience } from '../oidc/resources.ts';
 import { markAuth0Logout } from '../oidc/sign-out.ts';
-import type { LoginThrottle } from '../security/login-throttle.ts';
+import type { InteractionThrottle } from '../security/interaction-throttle.ts';
 import type { TenantStore } from '../store/tenant-store.ts';
 import { auth0Logout } from './auth0-logout.ts';
-import { interactionRoutes } from './interactions.ts';
+import { authorizeLimits } from './authorize-limits.ts';
+import { type InteractionDeps, interactionRoutes } from './interactions/index.ts';
 import { userinfoRoute } from './userinfo.ts';
 import { messagePage } from './views.ts';
 
-export type AppDeps = {
+export type AppDeps = InteractionDeps & {
   issuer: string;
-  provider: () => Provider;
+  interactionThrottle: InteractionThrottle;
   publicJwks: () => ReturnType<typeof createLocalJWKSet>;
   store: TenantStore;
-  throttle: LoginThrottle;
-  csrfSecret: string;
-  signupEnabled: boolean;
   production: boolean;
   trustProxy: boolean;
   logger: Logger;
@@ -80,6 +78,12 @@ export function createApp(deps: AppDeps): RequestListener {
     markAuth0Logout(req);
     toProvider(req, res);
   });
+
+  // Exactly /authorize: /authorize/:uid resumes an interaction already stored.
+  app
+    .route('/authorize')
+    .get(authorizeLimits(deps.interactionThrottle, deps.logger))
+    .post(authorizeLimits(deps.interactionThrottle, deps.logger));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

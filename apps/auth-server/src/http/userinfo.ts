@@ -20,7 +20,10 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 function bearerError(res: Response, status: number, error: string, description: string, scheme = 'Bearer') {
   res
     .status(status)
-    .set('WWW-Authenticate', `${scheme} realm="userinfo", error="${error}", error_description="${description}"`)
+    .set(
+      'WWW-Authenticate',
+      `${scheme} realm="userinfo", error="${error}", error_description="${description}"`,
+    )
     .json({ error, error_description: description });
 }
 
@@ -75,7 +78,12 @@ export function userinfoRoute(deps: UserinfoDeps): Router {
     const boundTo = (payload.cnf as { jkt?: unknown } | undefined)?.jkt;
     if (scheme!.toLowerCase() === 'dpop' || boundTo !== undefined) {
       if (typeof boundTo !== 'string' || scheme!.toLowerCase() !== 'dpop') {
-        bearerError(res, 401, 'invalid_token', 'a DPoP-bound access token goes with the DPoP scheme and a proof, an unbound one with Bearer');
+        bearerError(
+          res,
+          401,
+          'invalid_token',
+          'a DPoP-bound access token goes with the DPoP scheme and a proof, an unbound one with Bearer',
+        );
         return;
       }
       try {

@@ -6,10 +6,12 @@ import type { Config } from '../config/config.ts';
 import { logoutPage, messagePage } from '../http/views.ts';
 import { type KeyFile, providerJwks } from '../keys/key-store.ts';
 import { NodeSigningKey } from '../keys/node-signing-key.ts';
+import { AUTHORIZE_POLICY } from '../security/abuse-policy.ts';
 import { createAdapterFactory } from '../store/oidc-adapter.ts';
 import type { TenantStore } from '../store/tenant-store.ts';
 import { OIDC_SCOPES } from '../tenant/tenant-schema.ts';
 import { requireDpopPolicy } from './dpop-policy.ts';
+import { withParameterLimits } from './parameter-limits.ts';
 import { allowedScopes, type Subject } from './rbac-policy.ts';
 import { fromResource, toResource, userinfoAudience } from './resources.ts';
 import { grantsEndAtSignOut, silentSignOut } from './sign-out.ts';
@@ -82,7 +84,7 @@ export function createProvider(opts: {
         'refresh_token_idle_lifetime',
       ],
     },
-    extraParams: {
+    extraParams: withParameterLimits({
       audience: null,
       // Auth0's "which connection": this tenant has one database connection, so only its name is valid.
       connection(_ctx, value) {
@@ -111,7 +113,7 @@ export function createProvider(opts: {
           ctx.oidc.params!.scope = `${value} offline_access`;
         }
       },
-    },
+    }),
     async findAccount(_ctx, id) {
       const user = store.findUserById(id);
       if (!user) return undefined;
@@ -217,6 +219,8 @@ export function createProvider(opts: {
       // Lets NodeSigningKey sign (experimental in 9.x: the version is pinned and the tests cover every signed token).
       externalSigningSupport: { enabled: true, ack: 'experimental-01' },
       clientCredentials: { enabled: true },
+      // Off: it stores a request per call from any public client before anyone signs in, and nothing here uses it.
+      pushedAuthorizationRequests: { enabled: false },
       introspection: {
         enabled: true,
         // Only confidential clients may introspect (RFC 7662 §4: the caller must be authorized), and
@@ -299,7 +303,7 @@ export function createProvider(opts: {
       AuthorizationCode: 60,
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? 3600,
       IdToken: 3600,
-      Interaction: 3600,
+      Interaction: AUTHORIZE_POLICY.interactionTtlSeconds,
       Session: 3 * 24 * 3600,
       // A grant must outlive the refresh tokens issued under it, or refreshing fails with "grant is expired".
       Grant: (ctx) => num(meta(ctx?.oidc?.client).refresh_token_absolute_lifetime, 14 * 24 * 3600),

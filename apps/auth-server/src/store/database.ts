@@ -49,9 +49,22 @@ CREATE TABLE IF NOT EXISTS user_roles (
   role TEXT NOT NULL REFERENCES roles(name) ON DELETE CASCADE,
   PRIMARY KEY (user_id, role)
 );
-CREATE TABLE IF NOT EXISTS login_failures (
-  key TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_start INTEGER NOT NULL, locked_until INTEGER NOT NULL
+-- The throttles' state (security/throttle-store.ts); every row carries the time after which it limits nothing.
+CREATE TABLE IF NOT EXISTS throttle_buckets (
+  key TEXT PRIMARY KEY, tokens REAL NOT NULL, updated_at INTEGER NOT NULL, full_at INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS throttle_buckets_full ON throttle_buckets (full_at);
+CREATE TABLE IF NOT EXISTS throttle_counters (
+  key TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_start INTEGER NOT NULL, locked_until INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS throttle_counters_expires ON throttle_counters (expires_at);
+CREATE TABLE IF NOT EXISTS throttle_leases (
+  key TEXT NOT NULL, holder TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (key, holder)
+);
+CREATE INDEX IF NOT EXISTS throttle_leases_expires ON throttle_leases (expires_at);
+-- Replaced by throttle_counters; its rows were at most 15 minutes of lock state.
+DROP TABLE IF EXISTS login_failures;
 `;
 
 export function openDatabase(dataDir: string): DatabaseSync {

@@ -1,4 +1,4 @@
-// oidc-provider's persistence over node:sqlite: one table for every model (guide §4).
+// oidc-provider's persistence over node:sqlite: one table for every model.
 import type { DatabaseSync } from 'node:sqlite';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
@@ -100,10 +100,17 @@ export function createAdapterFactory(db: DatabaseSync, hooks: AdapterHooks) {
   };
 }
 
-/** Deletes expired rows now and then; find() already ignores them. */
-export function startExpirySweeper(db: DatabaseSync, everyMs = 10 * 60 * 1000): NodeJS.Timeout {
+/** Deletes expired rows now and then (and runs `alsoSweep`, for other tables); find() already ignores them. */
+export function startExpirySweeper(
+  db: DatabaseSync,
+  everyMs = 10 * 60 * 1000,
+  alsoSweep?: () => unknown,
+): NodeJS.Timeout {
   const sweep = db.prepare('DELETE FROM oidc_model WHERE expires_at IS NOT NULL AND expires_at <= ?');
-  const timer = setInterval(() => sweep.run(Date.now()), everyMs);
+  const timer = setInterval(() => {
+    sweep.run(Date.now());
+    alsoSweep?.();
+  }, everyMs);
   timer.unref();
   return timer;
 }

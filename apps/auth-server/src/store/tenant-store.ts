@@ -404,12 +404,18 @@ export class TenantStore {
     return { id, email: email.toLowerCase(), name, passwordHash };
   }
 
-  async createUser(email: string, name: string, password: string): Promise<User> {
+  /** `hash` makes the password's hash: the server's password threads, or by default libuv's pool (the CLI). */
+  async createUser(
+    email: string,
+    name: string,
+    password: string,
+    hash: (password: string) => Promise<string> = hashPassword,
+  ): Promise<User> {
     if (this.findUserByEmail(email)) throw new TenantStoreError(`a user with email ${email} already exists`);
-    const hash = await hashPassword(password);
+    const passwordHash = await hash(password);
     // Re-checked after the (slow) hash: two sign-ups of one email race otherwise.
     if (this.findUserByEmail(email)) throw new TenantStoreError(`a user with email ${email} already exists`);
-    return this.insertUser(email, name, hash);
+    return this.insertUser(email, name, passwordHash);
   }
 
   /** Replaces a user's password hash (a stronger hash of the same password, after a sign-in). */
