@@ -97,7 +97,7 @@ export function createProvider(opts: {
         if (value === 'web_message') requireWebOrigin(ctx, client);
       },
       // oidc-provider drops offline_access without prompt=consent (OIDC Core §11); Auth0 SPAs never send that prompt,
-      // so it is put back for clients allowed to refresh (guide §3). Validators run after the scope check.
+      // so it is put back for clients allowed to refresh. Validators run after the scope check.
       scope(ctx, value, client) {
         const raw =
           (ctx.method === 'POST'
@@ -327,7 +327,7 @@ export function createProvider(opts: {
 
   const provider = new Provider(config.issuer, configuration);
   provider.use(webMessageFraming);
-  // Secure cookies and https URLs need the proxy's X-Forwarded-Proto (guide §7); trusted only when configured.
+  // Secure cookies and https URLs need the proxy's X-Forwarded-Proto; trusted only when configured.
   provider.proxy = config.trustProxy;
   provider.on('grant.error', (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string }) =>
     logger.info(

@@ -1,5 +1,5 @@
 // Which API scopes a token may carry. Our own code because Auth0's RBAC and client grants are tenant policy,
-// which oidc-provider leaves to getResourceServerInfo (guide §2, §3).
+// which oidc-provider leaves to its getResourceServerInfo hook.
 import type { Api } from '../store/tenant-store.ts';
 
 export type Subject =
