@@ -141,7 +141,7 @@ suite.test(
     );
     const shown = (await (await see(page, '[data-test=error-description]')).textContent()) ?? '';
     assert.match(shown, /No sign-in is pending in this tab/);
-    assert.doesNotMatch(await page.locator('main').textContent(), /locked|555/);
+    assert.doesNotMatch((await page.locator('main').textContent()) ?? '', /locked|555/);
     assert.equal(new URL(page.url()).search, '', 'and the address no longer carries it');
   },
 );
