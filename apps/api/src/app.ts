@@ -8,7 +8,7 @@ import helmet from 'helmet';
 import type { ApiConfig } from './config.ts';
 import { errorHandler, notFound } from './http/json-errors.ts';
 import { requireKeys } from './http/readiness.ts';
-import { type Logger, requestLogger } from './logger.ts';
+import { type Logger, requestLog } from './logger.ts';
 import type { MessageStore } from './messages/message-store.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { messageRoutes } from './routes/messages.routes.ts';
@@ -26,7 +26,7 @@ export function createApp({ config, verifier, store, logger }: AppDependencies):
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('etag', false); // answers are per caller and never revalidated: no hash of every body
-  if (config.logRequests) app.use(requestLogger(logger));
+  if (config.logRequests) app.use(requestLog(logger));
   app.use(
     helmet({
       // An API serves no documents: nothing may load, frame or be framed (OWASP REST cheat sheet).
@@ -39,10 +39,10 @@ export function createApp({ config, verifier, store, logger }: AppDependencies):
   app.use(
     cors({
       origin: [...config.corsOrigins],
-      methods: ['GET', 'POST'],
+      methods: ['GET', 'POST', 'DELETE'],
       allowedHeaders: ['Authorization', 'Content-Type'],
-      // The SPA reads WWW-Authenticate to tell "sign in again" from "missing scope".
-      exposedHeaders: ['WWW-Authenticate', 'Retry-After'],
+      // The SPA reads WWW-Authenticate to tell "sign in again" from "missing scope"; Link pages.
+      exposedHeaders: ['WWW-Authenticate', 'Retry-After', 'Link'],
       maxAge: 600,
     }),
   );
@@ -52,6 +52,6 @@ export function createApp({ config, verifier, store, logger }: AppDependencies):
   app.use(pingRoutes(protect));
   app.use(messageRoutes(protect, store));
   app.use(notFound);
-  app.use(errorHandler);
+  app.use(errorHandler(logger));
   return app;
 }
