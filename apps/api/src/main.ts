@@ -7,7 +7,7 @@ import { BearerConfigError, createVerifier, type JwtVerifier } from '@calling-ap
 import { type Listening, listen } from '@calling-api/listen';
 import { createApp } from './app.ts';
 import { type ApiConfig, ConfigError, loadConfig } from './config.ts';
-import { createLog, type Log } from './logger.ts';
+import { createLog, type Log, withRequestLog } from './logger.ts';
 import { openMessageStore } from './messages/message-store.ts';
 
 /** Configuration and verifier, or one line on stderr and exit 1: a bad setting is not a crash. */
@@ -30,8 +30,9 @@ async function startListening(
   app: ReturnType<typeof createApp>,
 ): Promise<Listening> {
   try {
+    const handler = config.logRequests ? withRequestLog(app, log.logger) : app;
     const listening = await listen(() => {
-      const server = createServer(app);
+      const server = createServer(handler);
       server.headersTimeout = 15_000;
       server.requestTimeout = 30_000;
       return server;

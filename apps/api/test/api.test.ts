@@ -67,6 +67,10 @@ describe('Messages API over HTTP', () => {
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff', 'helmet headers are set');
     assert.equal(res.headers.get('x-powered-by'), null);
     assert.equal(res.headers.get('content-security-policy'), "default-src 'none';frame-ancestors 'none'");
+    assert.equal(res.headers.get('x-frame-options'), 'DENY');
+    assert.equal(res.headers.get('cross-origin-resource-policy'), 'same-origin');
+    assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+    assert.equal(res.headers.get('x-xss-protection'), null, 'document-only headers are not sent');
   });
 
   it('GET /api/private answers a valid token with the caller', async () => {

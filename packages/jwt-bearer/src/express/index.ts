@@ -37,7 +37,7 @@ export type AuthMiddleware = RequestHandler & { verifier: JwtVerifier };
 /** `res.locals` keys: the realm for later guards, and the refusal's code for request logs. */
 export const LOCALS = { realm: 'bearerRealm', refusal: 'bearerRefusal' } as const;
 
-type PreparedAnswer = { realm: string; headers: [string, string][]; body: Buffer };
+type PreparedAnswer = { realm: string; headers: [string, string][]; body: string; length: number };
 
 // Refusals are mostly shared instances (one per kind): their headers and body are rendered once.
 const prepared = new WeakMap<BearerError, PreparedAnswer>();
@@ -45,11 +45,9 @@ const prepared = new WeakMap<BearerError, PreparedAnswer>();
 function prepare(error: BearerError, realm: string): PreparedAnswer {
   let answer = prepared.get(error);
   if (answer === undefined || answer.realm !== realm) {
-    answer = {
-      realm,
-      headers: Object.entries(error.headers(realm)),
-      body: Buffer.from(JSON.stringify(error.body())),
-    };
+    // A string body goes out in one write with the headers (a Buffer would be a second chunk).
+    const body = JSON.stringify(error.body());
+    answer = { realm, headers: Object.entries(error.headers(realm)), body, length: Buffer.byteLength(body) };
     prepared.set(error, answer);
   }
   return answer;
@@ -57,12 +55,12 @@ function prepare(error: BearerError, realm: string): PreparedAnswer {
 
 /** Sends a BearerError as status + WWW-Authenticate (or Retry-After) + `{ error, error_description }`. */
 export function sendBearerError(res: Response, error: BearerError, realm = 'api'): void {
-  const { headers, body } = prepare(error, realm);
+  const { headers, body, length } = prepare(error, realm);
   res.locals[LOCALS.refusal] = error.code;
   res.statusCode = error.status;
   for (const [name, value] of headers) res.setHeader(name, value);
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', body.length);
+  res.setHeader('Content-Length', length);
   res.end(body);
 }
 
