@@ -199,7 +199,7 @@ function startProcess(
     child,
     stop: () =>
       new Promise((done) => {
-        if (child.exitCode !== null) return done();
+        if (child.exitCode !== null || child.signalCode !== null) return done(); // already ended
         child.once('exit', () => done());
         child.kill('SIGTERM');
       }),
@@ -428,14 +428,26 @@ async function runBench(): Promise<void> {
     };
     const noise = Math.max(...configs.map((c) => spread(c.key)));
 
+    // Requests per second move with every burst of other work on a shared machine; server CPU
+    // per request barely does. Each throughput goal is shown both ways: as measured, and as the
+    // capacity the CPU figures imply (requests per CPU-second).
     const fastestPeerForged = Math.max(best('jwtForged'), best('oauth2Forged'));
+    const cheapestPeerForgedCpu = Math.min(cpu('jwtForged'), cpu('oauth2Forged'));
+    const logShare = (cpu('oursValid') - cpu('quietValid')) / cpu('oursValid');
     const goals: [string, string, number, string, boolean][] = [
       [
-        'protected ÷ public (ours, req/s)',
+        'protected ÷ public (ours), req/s',
         `${fmt(best('oursValid'))} ÷ ${fmt(best('oursPublic'))}`,
         best('oursValid') / best('oursPublic'),
         '≥ 0.90',
         best('oursValid') / best('oursPublic') >= 0.9,
+      ],
+      [
+        'protected ÷ public (ours), capacity from CPU',
+        `${fmt(cpu('oursPublic'), 1)} ÷ ${fmt(cpu('oursValid'), 1)} µs`,
+        cpu('oursPublic') / cpu('oursValid'),
+        '≥ 0.90',
+        cpu('oursPublic') / cpu('oursValid') >= 0.9,
       ],
       [
         'protected-route CPU per request ÷ bare Express 5 route',
@@ -445,18 +457,25 @@ async function runBench(): Promise<void> {
         cpu('oursValid') / cpu('bareRoute') <= 1.25,
       ],
       [
-        'forged-token flood ÷ fastest peer (req/s)',
+        'forged-token flood ÷ fastest peer, req/s',
         `${fmt(best('oursForged'))} ÷ ${fmt(fastestPeerForged)}`,
         best('oursForged') / fastestPeerForged,
         '≥ 1.00',
         best('oursForged') >= fastestPeerForged,
       ],
       [
+        'forged-token flood ÷ fastest peer, capacity from CPU',
+        `${fmt(cheapestPeerForgedCpu, 1)} ÷ ${fmt(cpu('oursForged'), 1)} µs`,
+        cheapestPeerForgedCpu / cpu('oursForged'),
+        '≥ 1.00',
+        cheapestPeerForgedCpu >= cpu('oursForged'),
+      ],
+      [
         'cost of the request log ÷ protected request (CPU)',
         `(${fmt(cpu('oursValid'), 1)} − ${fmt(cpu('quietValid'), 1)}) ÷ ${fmt(cpu('oursValid'), 1)} µs`,
-        (cpu('oursValid') - cpu('quietValid')) / cpu('oursValid'),
+        logShare,
         '≤ 0.10',
-        (cpu('oursValid') - cpu('quietValid')) / cpu('oursValid') <= 0.1,
+        logShare <= 0.1,
       ],
     ];
     console.log('\n| goal | measured | ratio | goal | met |');
