@@ -126,10 +126,13 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     const { header, payload } = decodeToken(token);
     validateHeader(header, settings.algorithms, settings.profile);
     if (token.endsWith('.')) throw UNSIGNED;
-    // With discovery, the exact issuer is known once the keys are loaded (else FETCH_KEYS below).
-    if (keySet.issuer !== undefined) checkClaims(payload, claimContext());
+    // Claims before any key work when the exact issuer is known; with discovery it is known
+    // once the keys are loaded, so then right after the key lookup. Never skipped.
+    const issuerKnown = keySet.issuer !== undefined;
+    if (issuerKnown) checkClaims(payload, claimContext());
     const key = signingKey(header, final);
     if (key === FETCH_KEYS) return FETCH_KEYS;
+    if (!issuerKnown) checkClaims(payload, claimContext());
     counters.signatureChecks++;
     try {
       KeyTable.checkSignature(token, header['alg'] as string, key);
