@@ -354,7 +354,9 @@ describe('Messages API over HTTP', () => {
     const token = await mint({ sub: 'auth0|logged', client_id: 'logged-client', scope: 'read:messages' });
     const jwtShaped = await mint({ sub: 'in-a-path' });
     await call('/api/private?page=2', { token });
-    await call(`/api/private?access%5Ftoken=${jwtShaped}`);
+    const encodedName = await call(`/api/private?access%5Ftoken=${jwtShaped}`);
+    assert.equal(encodedName.status, 400, 'a token under an encoded parameter name is still a query token');
+    assert.equal(encodedName.body.error, 'invalid_request');
     await call(`/api/messages/${jwtShaped}`, { token });
     await call(`/no-route/${jwtShaped.replaceAll('.', '%2E')}/x`);
     const lines = async (pattern: RegExp, count: number) => {
