@@ -11,6 +11,7 @@ export const APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEV_DEFAULTS = {
   ISSUER_BASE_URL: 'http://localhost:4000/',
   AUDIENCE: 'http://localhost:3001/api',
+  CORS_ORIGINS: 'http://localhost:3000',
 } as const;
 
 const optional = z
@@ -34,9 +35,9 @@ const schema = z.object({
   AUTH0_AUDIENCE: optional,
   CORS_ORIGINS: z
     .string()
-    .default('http://localhost:3000')
+    .optional()
     .transform((value) =>
-      value
+      (value ?? DEV_DEFAULTS.CORS_ORIGINS)
         .split(',')
         .map((o) => o.trim())
         .filter((o) => o.length > 0),
@@ -48,7 +49,7 @@ const schema = z.object({
   JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
   /** Per-fetch timeout for discovery and JWKS (ms). */
   JWKS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
-  /** One log line per request (method, path, status, time); the benchmark turns it off. */
+  /** One log line per request (method, path without query, status, time, caller); on by default. */
   LOG_REQUESTS: z
     .enum(['true', 'false', '1', '0', ''])
     .default('true')
@@ -78,6 +79,23 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** Under NODE_ENV=production every setting that has a development default must be given. */
+function refuseDevelopmentDefaults(
+  env: Readonly<Record<string, string | undefined>>,
+  usesAuth0: boolean,
+): void {
+  const given = (name: string) => (env[name]?.trim() ?? '') !== '';
+  const missing = [
+    ...(usesAuth0 ? [] : (['ISSUER_BASE_URL', 'AUDIENCE'] as const).filter((name) => !given(name))),
+    ...(given('CORS_ORIGINS') ? [] : ['CORS_ORIGINS']),
+  ];
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `NODE_ENV=production needs ${missing.join(' and ')}${usesAuth0 ? '' : ' (or AUTH0_DOMAIN and AUTH0_AUDIENCE for the issuer)'}; development defaults are refused.`,
+    );
+  }
+}
+
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): ApiConfig {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
@@ -87,14 +105,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
   const values = parsed.data;
   const production = values.NODE_ENV === 'production';
   const usesAuth0 = values.AUTH0_DOMAIN !== undefined;
-  if (production && !usesAuth0) {
-    const missing = (['ISSUER_BASE_URL', 'AUDIENCE'] as const).filter((name) => values[name] === undefined);
-    if (missing.length > 0) {
-      throw new ConfigError(
-        `NODE_ENV=production needs ${missing.join(' and ')} (or AUTH0_DOMAIN and AUTH0_AUDIENCE); development defaults are refused.`,
-      );
-    }
-  }
+  if (production) refuseDevelopmentDefaults(env, usesAuth0);
   let verifier: VerifierOptions;
   try {
     verifier = optionsFromEnv({

@@ -1,9 +1,9 @@
 // Wires configuration, tenant, storage, keys and HTTP together; used by main.ts, the tests and the bench.
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { createSecureContext } from 'node:tls';
+import { listen } from '@calling-api/listen';
 import { createLocalJWKSet, type JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import pino, { type Logger } from 'pino';
@@ -29,7 +29,7 @@ const DEMO_PASSWORDS: Record<string, string> = {
   'carol@example.com': 'Carol-password-1',
 };
 
-export type RunningServer = { url: string; close(): Promise<void> };
+export type RunningServer = { url: string; addresses: readonly string[]; close(): Promise<void> };
 
 const publicJwk = ({ kty, n, e, kid, alg, use }: JWK): JWK => ({ kty, n, e, kid, alg, use });
 
@@ -95,25 +95,27 @@ export async function startServer(
     logger,
   });
 
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = config.tls ? createHttpsServer(readTls(config.tls), app) : createServer(app);
-    s.once('error', reject);
-    s.listen(config.port, () => resolve(s));
-  });
-  server.keepAliveTimeout = 5000;
-  const port = (server.address() as AddressInfo).port;
-  const url = `${config.tls ? 'https' : 'http'}://localhost:${port}`;
+  const tls = config.tls ? readTls(config.tls) : undefined;
+  const listening = await listen(
+    () => {
+      const server = tls ? createHttpsServer(tls, app) : createServer(app);
+      server.keepAliveTimeout = 5000;
+      return server;
+    },
+    { ...config, secure: tls !== undefined },
+  );
 
   return {
-    url,
+    url: listening.url,
+    addresses: listening.addresses,
     async close() {
       unwatchFile(keysFile, onKeys);
       clearInterval(sweeper);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 3000).unref();
-      });
+      const closed = listening.close();
+      listening.closeIdleConnections();
+      const force = setTimeout(() => listening.closeAllConnections(), 3000).unref();
+      await closed;
+      clearTimeout(force);
       await hasher.close();
       db.close();
     },

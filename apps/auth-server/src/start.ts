@@ -11,7 +11,7 @@ try {
   const config = loadConfig();
   const server = await startServer(config, logger);
   logger.info(
-    { issuer: config.issuer, listening: server.url },
+    { issuer: config.issuer, listening: server.url, addresses: server.addresses },
     `authorization server ready: issuer ${config.issuer}`,
   );
   let stopping = false;

@@ -12,6 +12,8 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const envSchema = z.object({
   NODE_ENV: z.string().optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  /** Listen address; loopback only (127.0.0.1 and ::1) when unset. */
+  HOST: z.string().trim().optional(),
   // Auth0's form is https://tenant.example.com/ (with the slash); the slash is optional here and kept as given,
   // because `iss` must equal it character for character. Routes are served from the root, so no path.
   ISSUER: z
@@ -38,6 +40,8 @@ export type Config = {
   /** Behind one TLS-terminating reverse proxy: trust its X-Forwarded-For/-Proto/-Host. */
   trustProxy: boolean;
   port: number;
+  /** Where to listen instead of loopback (e.g. "0.0.0.0"); undefined: loopback only. */
+  host: string | undefined;
   issuer: string;
   dataDir: string;
   tenantFile: string;
@@ -99,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     production,
     trustProxy,
     port: e.PORT,
+    host: e.HOST || undefined,
     issuer,
     dataDir: fromApp(e.DATA_DIR),
     tenantFile: fromApp(e.TENANT_FILE),
