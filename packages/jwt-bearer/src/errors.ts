@@ -24,9 +24,18 @@ export type BearerErrorCode =
   | 'ERR_TOKEN_CLAIM_INVALID'
   | 'ERR_INSUFFICIENT_SCOPE'
   | 'ERR_DPOP_PROOF'
+  | 'ERR_DPOP_BOUND_AS_BEARER'
+  | 'ERR_DPOP_NOT_BOUND'
+  | 'ERR_DPOP_REQUIRED'
   | 'ERR_JWKS_UNAVAILABLE';
 
 export type ErrorBody = { error: string; error_description: string };
+
+/** The HTTP authentication schemes an access token may come with (RFC 6750, RFC 9449). */
+export type AuthScheme = 'Bearer' | 'DPoP';
+
+/** RFC 9449 §7.1: a DPoP challenge names the proof algorithms the server takes. */
+export const DPOP_CHALLENGE_ALGS = 'ES256 ES384 ES512 PS256 PS384 PS512 RS256 EdDSA Ed25519';
 
 // RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E: a double quote
 // becomes a single one, a backslash and anything non-ASCII (possibly echoed from a token) "?".
@@ -72,13 +81,16 @@ export abstract class BearerError extends Error {
   }
 
   /** The `WWW-Authenticate` challenges of this refusal, one per scheme the caller could use. */
-  challenges(realm = 'api'): string[] {
-    return [challenge('Bearer', realm, this.challengeParams())];
+  challenges(realm = 'api', schemes: readonly AuthScheme[] = ['Bearer']): string[] {
+    const params = this.challengeParams();
+    return schemes.map((scheme) =>
+      challenge(scheme, realm, scheme === 'DPoP' ? { ...params, algs: DPOP_CHALLENGE_ALGS } : params),
+    );
   }
 
   /** Response headers for this rejection. */
-  headers(realm = 'api'): Record<string, string> {
-    return { 'WWW-Authenticate': this.challenges(realm).join(', ') };
+  headers(realm = 'api', schemes: readonly AuthScheme[] = ['Bearer']): Record<string, string> {
+    return { 'WWW-Authenticate': this.challenges(realm, schemes).join(', ') };
   }
 
   body(): ErrorBody {

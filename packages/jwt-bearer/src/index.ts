@@ -25,6 +25,14 @@ export {
 } from './dpop/proof.ts';
 export { ReplayCache } from './dpop/replay-cache.ts';
 export {
+  challengeSchemes,
+  type DpopMode,
+  type DpopSettings,
+  type SenderConstraint,
+  senderConstraint,
+} from './dpop/sender-constraint.ts';
+export {
+  type AuthScheme,
   BearerConfigError,
   BearerError,
   type BearerErrorCode,
@@ -39,8 +47,10 @@ export {
 } from './errors.ts';
 export {
   type BearerRequest,
+  type Credentials,
   DEFAULT_MAX_TOKEN_LENGTH,
   type ExtractOptions,
+  extractCredentials,
   extractToken,
 } from './extract-token.ts';
 export {

@@ -4,8 +4,19 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import * as checks from '../claim-check.ts';
 import { type BearerEnv, optionsFromEnv } from '../config-from-env.ts';
 import type { JsonObject } from '../decode-token.ts';
-import { BearerError, MissingCredentialsError } from '../errors.ts';
-import { type BearerRequest, type ExtractOptions, extractToken } from '../extract-token.ts';
+import {
+  challengeSchemes,
+  type DpopSettings,
+  type SenderConstraint,
+  senderConstraint,
+} from '../dpop/sender-constraint.ts';
+import { type AuthScheme, BearerError, MissingCredentialsError } from '../errors.ts';
+import {
+  type BearerRequest,
+  type Credentials,
+  type ExtractOptions,
+  extractCredentials,
+} from '../extract-token.ts';
 import { createVerifier, type JwtVerifier, type VerifiedToken, type VerifierOptions } from '../verifier.ts';
 
 declare global {
@@ -30,32 +41,56 @@ export type AuthOptions = Partial<VerifierOptions> &
      * authentication); credentials that are there are still verified, and refused when bad.
      */
     authRequired?: boolean;
+    /**
+     * Sender-constrained tokens (RFC 9449): `mode` `off` (default: bearer tokens only), `allowed` (either)
+     * or `required` (DPoP-bound only); proofs are checked for this request's method and URL.
+     */
+    dpop?: DpopSettings & {
+      /** The origin clients call (e.g. https://api.example.com), for the proofs' htu; default: the request's. */
+      publicOrigin?: string;
+    };
   };
 
 export type AuthMiddleware = RequestHandler & { verifier: JwtVerifier };
 
-/** `res.locals` keys: the realm for later guards, and the refusal's code for request logs. */
-export const LOCALS = { realm: 'bearerRealm', refusal: 'bearerRefusal' } as const;
+/** `res.locals` keys: the realm and the token's scheme for later guards, and the refusal's code for request logs. */
+export const LOCALS = {
+  realm: 'bearerRealm',
+  refusal: 'bearerRefusal',
+  scheme: 'bearerScheme',
+  constraint: 'bearerConstraint',
+} as const;
 
-type PreparedAnswer = { realm: string; headers: [string, string][]; body: string; length: number };
+type PreparedAnswer = { key: string; headers: [string, string][]; body: string; length: number };
 
 // Refusals are mostly shared instances (one per kind): their headers and body are rendered once.
 const prepared = new WeakMap<BearerError, PreparedAnswer>();
 
-function prepare(error: BearerError, realm: string): PreparedAnswer {
+function prepare(error: BearerError, realm: string, schemes: readonly AuthScheme[]): PreparedAnswer {
+  const key = `${realm} ${schemes.join(' ')}`;
   let answer = prepared.get(error);
-  if (answer === undefined || answer.realm !== realm) {
+  if (answer === undefined || answer.key !== key) {
     // A string body goes out in one write with the headers (a Buffer would be a second chunk).
     const body = JSON.stringify(error.body());
-    answer = { realm, headers: Object.entries(error.headers(realm)), body, length: Buffer.byteLength(body) };
+    answer = {
+      key,
+      headers: Object.entries(error.headers(realm, schemes)),
+      body,
+      length: Buffer.byteLength(body),
+    };
     prepared.set(error, answer);
   }
   return answer;
 }
 
 /** Sends a BearerError as status + WWW-Authenticate (or Retry-After) + `{ error, error_description }`. */
-export function sendBearerError(res: Response, error: BearerError, realm = 'api'): void {
-  const { headers, body, length } = prepare(error, realm);
+export function sendBearerError(
+  res: Response,
+  error: BearerError,
+  realm = 'api',
+  schemes: readonly AuthScheme[] = ['Bearer'],
+): void {
+  const { headers, body, length } = prepare(error, realm, schemes);
   res.locals[LOCALS.refusal] = error.code;
   res.statusCode = error.status;
   for (const [name, value] of headers) res.setHeader(name, value);
@@ -64,10 +99,21 @@ export function sendBearerError(res: Response, error: BearerError, realm = 'api'
   res.end(body);
 }
 
+const BEARER_ONLY = senderConstraint({ mode: 'off' });
+
 function renderOrPass(error: unknown, res: Response, next: NextFunction): void {
-  if (error instanceof BearerError)
-    sendBearerError(res, error, (res.locals[LOCALS.realm] as string) ?? 'api');
-  else next(error);
+  if (!(error instanceof BearerError)) {
+    next(error);
+    return;
+  }
+  const constraint = (res.locals[LOCALS.constraint] as SenderConstraint | undefined) ?? BEARER_ONLY;
+  const used = res.locals[LOCALS.scheme] as AuthScheme | undefined;
+  sendBearerError(
+    res,
+    error,
+    (res.locals[LOCALS.realm] as string) ?? 'api',
+    challengeSchemes(error.code, used, constraint),
+  );
 }
 
 /** Every Authorization value: Node keeps only the first in req.headers, rawHeaders has them all. */
@@ -95,7 +141,7 @@ function bearerRequest(req: Request): BearerRequest {
 }
 
 function verifierFrom(options: AuthOptions): JwtVerifier {
-  const { realm, verifier, env, allowQuery, allowFormBody, authRequired, ...rest } = options;
+  const { realm, verifier, env, allowQuery, allowFormBody, authRequired, dpop, ...rest } = options;
   if (verifier !== undefined) return verifier;
   const complete =
     rest.audience !== undefined && (rest.issuerBaseURL ?? rest.jwksUri ?? rest.jwks ?? rest.publicKey);
@@ -107,27 +153,50 @@ export function auth(options: AuthOptions = {}): AuthMiddleware {
   const verifier = verifierFrom(options);
   const realm = options.realm ?? 'api';
   const optional = options.authRequired === false;
-  const extract: ExtractOptions = {
+  const constraint = senderConstraint(options.dpop);
+  const publicOrigin = options.dpop?.publicOrigin?.replace(/\/$/, '');
+  const extract: ExtractOptions & { dpop: boolean } = {
     allowQuery: options.allowQuery,
     allowFormBody: options.allowFormBody,
     maxTokenLength: options.maxTokenLength,
+    dpop: constraint.mode !== 'off',
   };
+  const proofRequest = (req: Request, token: string) => () => ({
+    proof: req.headersDistinct['dpop'],
+    method: req.method,
+    url: `${publicOrigin ?? `${req.protocol}://${req.get('host')}`}${req.originalUrl ?? req.url}`,
+    accessToken: token,
+  });
 
   const refuse = (error: unknown, res: Response, next: NextFunction): void => {
     if (optional && error instanceof MissingCredentialsError) next();
     else renderOrPass(error, res, next);
   };
+  /** Throws unless the token came the way its binding and this API allow (RFC 9449 §7). */
+  const constrain = (req: Request, credentials: Credentials, verified: VerifiedToken): void => {
+    if (constraint.mode !== 'off' || verified.payload['cnf'] !== undefined) {
+      constraint.check(credentials.scheme, verified.payload, proofRequest(req, credentials.token));
+    }
+  };
 
   const handler: RequestHandler = (req, res, next) => {
     if (realm !== 'api') res.locals[LOCALS.realm] = realm;
+    if (constraint.mode !== 'off') res.locals[LOCALS.constraint] = constraint;
     let verified: VerifiedToken | undefined;
     try {
-      const token = extractToken(bearerRequest(req), extract);
-      verified = verifier.verifyNow(token);
+      const credentials = extractCredentials(bearerRequest(req), extract);
+      if (credentials.scheme !== 'Bearer') res.locals[LOCALS.scheme] = credentials.scheme;
+      verified = verifier.verifyNow(credentials.token);
       if (verified === undefined) {
         // Only before the first key load or for an unknown kid: wait for the issuer's keys.
-        verifier.verify(token).then(
+        verifier.verify(credentials.token).then(
           (result) => {
+            try {
+              constrain(req, credentials, result);
+            } catch (error) {
+              refuse(error, res, next);
+              return;
+            }
             req.auth = result;
             next();
           },
@@ -135,6 +204,7 @@ export function auth(options: AuthOptions = {}): AuthMiddleware {
         );
         return;
       }
+      constrain(req, credentials, verified);
     } catch (error) {
       refuse(error, res, next);
       return;
