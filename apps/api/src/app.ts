@@ -15,7 +15,7 @@ import { messageRoutes } from './routes/messages.routes.ts';
 import { pingRoutes } from './routes/ping.routes.ts';
 
 export type AppDependencies = {
-  config: Pick<ApiConfig, 'corsOrigins' | 'exposeMetrics'>;
+  config: Pick<ApiConfig, 'corsOrigins' | 'exposeMetrics'> & Partial<Pick<ApiConfig, 'dpop'>>;
   verifier: JwtVerifier;
   store: MessageStore;
   logger: Logger;
@@ -50,14 +50,15 @@ export function createApp({ config, verifier, store, logger }: AppDependencies):
     cors({
       origin: [...config.corsOrigins],
       methods: ['GET', 'POST', 'DELETE'],
-      allowedHeaders: ['Authorization', 'Content-Type'],
-      // The SPA reads WWW-Authenticate to tell "sign in again" from "missing scope"; Link pages.
-      exposedHeaders: ['WWW-Authenticate', 'Retry-After', 'Link'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'DPoP'],
+      // The SPA reads WWW-Authenticate to tell "sign in again" from "missing scope" (and a DPoP nonce
+      // request from DPoP-Nonce); Link pages.
+      exposedHeaders: ['WWW-Authenticate', 'Retry-After', 'Link', 'DPoP-Nonce'],
       maxAge: 600,
     }),
   );
 
-  const protectedRoute = [protect(verifier)];
+  const protectedRoute = [protect(verifier, config.dpop)];
   app.use(healthRoutes(verifier, config.exposeMetrics));
   app.use(pingRoutes(protectedRoute));
   app.use(messageRoutes(protectedRoute, store));

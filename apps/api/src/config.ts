@@ -3,7 +3,7 @@
 // are refused under NODE_ENV=production.
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { optionsFromEnv, type VerifierOptions } from '@calling-api/jwt-bearer';
+import { type DpopMode, optionsFromEnv, type VerifierOptions } from '@calling-api/jwt-bearer';
 import { z } from 'zod';
 
 export const APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,6 +56,13 @@ const schema = z.object({
     .transform((v) => v !== 'false' && v !== '0'),
   /** Entries of the verified-token cache; 0 turns it off. */
   TOKEN_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  /**
+   * Sender-constrained tokens (RFC 9449): `allowed` takes DPoP-bound tokens with their proofs and bearer
+   * tokens (the default), `required` only the former, `off` only the latter.
+   */
+  DPOP: z.enum(['required', 'allowed', 'off']).default('allowed'),
+  /** The origin clients call this API at (https://api.example.com), for DPoP proofs behind a proxy. */
+  PUBLIC_ORIGIN: optional.pipe(origin.optional()),
   /** Serve GET /metrics (verifier counters, memory); off by default: operators and benchmarks only. */
   EXPOSE_METRICS: z
     .enum(['true', 'false', '1', '0', ''])
@@ -72,6 +79,7 @@ export type ApiConfig = {
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   exposeMetrics: boolean;
   logRequests: boolean;
+  dpop: { mode: DpopMode; publicOrigin: string | undefined };
   verifier: VerifierOptions;
 };
 
@@ -128,6 +136,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     logLevel: values.LOG_LEVEL,
     exposeMetrics: values.EXPOSE_METRICS,
     logRequests: values.LOG_REQUESTS,
+    dpop: { mode: values.DPOP, publicOrigin: values.PUBLIC_ORIGIN },
     verifier: {
       ...verifier,
       cooldownMs: values.JWKS_COOLDOWN_MS,

@@ -90,11 +90,14 @@ describe('Messages API over HTTP', () => {
     assert.deepEqual(res.body, { status: 'ok' });
   });
 
-  it('answers 401 with a bare challenge when no token is sent', async () => {
+  it('answers 401 with bare challenges for both schemes it takes when no token is sent', async () => {
     for (const headers of [{}, { authorization: 'Basic YWxpY2U6cHc=' }]) {
       const res = await call('/api/private', { headers });
       assert.equal(res.status, 401);
-      assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="api"');
+      assert.equal(
+        res.headers.get('www-authenticate'),
+        'Bearer realm="api", DPoP realm="api", algs="ES256 ES384 ES512 PS256 PS384 PS512 RS256 EdDSA Ed25519"',
+      );
       assert.equal(res.body.error, 'unauthorized');
     }
   });

@@ -5,14 +5,21 @@
 import type { JwtVerifier } from '@calling-api/jwt-bearer';
 import { auth } from '@calling-api/jwt-bearer/express';
 import type { RequestHandler } from 'express';
+import type { ApiConfig } from '../config.ts';
 
 const STARTING = JSON.stringify({
   error: 'temporarily_unavailable',
   error_description: "The API is starting: the issuer's signing keys are not loaded yet. Retry shortly.",
 });
 
-export function protect(verifier: JwtVerifier): RequestHandler {
-  const checkJwt = auth({ verifier });
+export function protect(
+  verifier: JwtVerifier,
+  dpop: ApiConfig['dpop'] = { mode: 'off', publicOrigin: undefined },
+): RequestHandler {
+  const checkJwt = auth({
+    verifier,
+    dpop: { mode: dpop.mode, ...(dpop.publicOrigin ? { publicOrigin: dpop.publicOrigin } : {}) },
+  });
   return (req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     if (verifier.ready) {

@@ -64,13 +64,18 @@ export function senderConstraint(settings: DpopSettings = {}): SenderConstraint 
   };
 }
 
-/** The schemes to challenge with for a refusal: what the request used, or what the API takes. */
+/**
+ * The schemes to challenge with for a refusal: every scheme the API takes when the request brought no
+ * credentials (RFC 9110 §11.6.1), the scheme the token must move to for a binding refusal, else the
+ * scheme the request used.
+ */
 export function challengeSchemes(
   code: string,
   used: AuthScheme | undefined,
   constraint: SenderConstraint,
 ): readonly AuthScheme[] {
+  if (code === 'ERR_BEARER_MISSING') return constraint.schemes;
   if (code === 'ERR_DPOP_BOUND_AS_BEARER' || code === 'ERR_DPOP_REQUIRED') return ['DPoP'];
   if (code === 'ERR_DPOP_NOT_BOUND') return constraint.mode === 'required' ? ['DPoP'] : ['Bearer'];
-  return used !== undefined ? [used] : constraint.schemes;
+  return [used ?? 'Bearer'];
 }
