@@ -10,7 +10,7 @@
 //
 // `node bench/api.bench.ts --peer <express-jwt|oauth2-jwt-bearer|bare>` is a peer server itself.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +23,8 @@ const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
 const FLOOD = Number(process.env['BENCH_FLOOD'] ?? 2000);
+/** DPoP proofs made before each run: more than one run can send (they are single-use). */
+const DPOP_PROOFS = Number(process.env['BENCH_DPOP_PROOFS'] ?? 60_000);
 // More distinct forged tokens than our bad-signature memory holds (1000): no replay is ever cheap.
 const DISTINCT_FORGED = Number(process.env['BENCH_DISTINCT_FORGED'] ?? 4000);
 
@@ -231,6 +233,21 @@ function rotating(tokens: readonly string[]): AutocannonOptions['requests'] {
   ];
 }
 
+/** Each request gets the next set of headers; past the end the last repeats (and is refused as a replay). */
+function oneEach(headers: readonly Record<string, string>[]): AutocannonOptions['requests'] {
+  let next = 0;
+  return [
+    {
+      setupRequest: (request) => ({
+        ...request,
+        headers: { ...request.headers, ...headers[Math.min(next++, headers.length - 1)] },
+      }),
+    },
+  ];
+}
+
+const b64url = (text: string) => Buffer.from(text).toString('base64url');
+
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const mb = (bytes: number) => `${fmt(bytes / 1_048_576, 1)} MB`;
@@ -244,6 +261,8 @@ type Config = {
   path: string;
   headers?: Record<string, string>;
   tokens?: readonly string[];
+  /** Headers made fresh before each run, one set per request (DPoP proofs are single-use and expire). */
+  perRequest?: () => Record<string, string>[];
 };
 type Sample = { reqPerSec: number; p99: number; cpuPerRequest: number; codes: number[]; served: number };
 
@@ -256,6 +275,7 @@ async function measure(configs: readonly Config[]): Promise<Map<string, Sample[]
       duration,
       headers: c.headers ?? {},
       ...(c.tokens ? { requests: rotating(c.tokens) } : {}),
+      ...(c.perRequest ? { requests: oneEach(c.perRequest()) } : {}),
     });
   for (const c of configs) await run(c, 1);
   const samples = new Map<string, Sample[]>(configs.map((c) => [c.key, []]));
@@ -322,6 +342,45 @@ async function runBench(): Promise<void> {
 
     const valid = await issuer.mint({ scope: 'openid profile read:messages' });
     const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+    // A browser's DPoP key and a token bound to it; each request carries a fresh proof (RFC 9449).
+    const dpopKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const dpopJwk = dpopKey.publicKey.export({ format: 'jwk' });
+    const bound = await issuer.mint({
+      scope: 'openid profile read:messages',
+      cnf: {
+        jkt: createHash('sha256')
+          .update(JSON.stringify({ crv: dpopJwk.crv, kty: dpopJwk.kty, x: dpopJwk.x, y: dpopJwk.y }))
+          .digest('base64url'),
+      },
+    });
+    const dpopHeader = b64url(
+      JSON.stringify({
+        alg: 'ES256',
+        typ: 'dpop+jwt',
+        jwk: { kty: dpopJwk.kty, crv: dpopJwk.crv, x: dpopJwk.x, y: dpopJwk.y },
+      }),
+    );
+    const ath = createHash('sha256').update(bound).digest('base64url');
+    const proofsFor = (url: string) => () =>
+      Array.from({ length: DPOP_PROOFS }, () => {
+        const payload = b64url(
+          JSON.stringify({
+            htm: 'GET',
+            htu: url,
+            iat: Math.floor(Date.now() / 1000),
+            jti: randomUUID(),
+            ath,
+          }),
+        );
+        const signature = sign('sha256', Buffer.from(`${dpopHeader}.${payload}`), {
+          key: dpopKey.privateKey,
+          dsaEncoding: 'ieee-p1363',
+        });
+        return {
+          authorization: `DPoP ${bound}`,
+          dpop: `${dpopHeader}.${payload}.${signature.toString('base64url')}`,
+        };
+      });
     const forgedTokens = await Promise.all(
       Array.from({ length: DISTINCT_FORGED }, () =>
         issuer.mint({ scope: 'openid profile read:messages' }, { signWith: 'attacker' }),
@@ -337,6 +396,9 @@ async function runBench(): Promise<void> {
       ]);
       if (statuses.join() !== '200,200,401') throw new Error(`${server.name} answered ${statuses.join()}`);
     }
+    const [withProof] = proofsFor(`${ours.url}/api/private-scoped`)().slice(0, 1);
+    const dpopStatus = (await fetch(`${ours.url}/api/private-scoped`, { headers: withProof })).status;
+    if (dpopStatus !== 200) throw new Error(`ours answered a DPoP-bound request ${dpopStatus}`);
 
     console.log(
       `autocannon: ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} interleaved rounds after a 1 s warm-up; ` +
@@ -352,6 +414,13 @@ async function runBench(): Promise<void> {
         server: ours,
         path: scoped,
         headers: auth(valid),
+      },
+      {
+        key: 'oursDpop',
+        label: 'ours            private-scoped, DPoP',
+        server: ours,
+        path: scoped,
+        perRequest: proofsFor(`${ours.url}${scoped}`),
       },
       {
         key: 'oursForged',
@@ -469,6 +538,20 @@ async function runBench(): Promise<void> {
         cheapestPeerForgedCpu / cpu('oursForged'),
         '≥ 1.00',
         cheapestPeerForgedCpu >= cpu('oursForged'),
+      ],
+      [
+        'DPoP-protected ÷ bearer-protected route (ours), req/s',
+        `${fmt(best('oursDpop'))} ÷ ${fmt(best('oursValid'))}`,
+        best('oursDpop') / best('oursValid'),
+        '≥ 0.70',
+        best('oursDpop') / best('oursValid') >= 0.7,
+      ],
+      [
+        'DPoP-protected ÷ bearer-protected route (ours), capacity from CPU',
+        `${fmt(cpu('oursValid'), 1)} ÷ ${fmt(cpu('oursDpop'), 1)} µs`,
+        cpu('oursValid') / cpu('oursDpop'),
+        '≥ 0.70',
+        cpu('oursValid') / cpu('oursDpop') >= 0.7,
       ],
       [
         'cost of the request log ÷ protected request (CPU)',

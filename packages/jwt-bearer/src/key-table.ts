@@ -15,7 +15,13 @@ const PSS = constants.RSA_PKCS1_PSS_PADDING;
  * is passed: wrapping it in `{ key, ... }` makes node:crypto prepare the key again on every call,
  * half as much again as the RSA check itself.
  */
-type Scheme = { kty: string; curves?: readonly string[]; digest: string | null; options?: object };
+type Scheme = {
+  kty: string;
+  curves?: readonly string[];
+  digest: string | null;
+  options?: object;
+  der?: boolean;
+};
 
 const SCHEMES: Readonly<Record<string, Scheme>> = {
   RS256: { kty: 'RSA', digest: 'sha256' },
@@ -24,9 +30,11 @@ const SCHEMES: Readonly<Record<string, Scheme>> = {
   PS256: { kty: 'RSA', digest: 'sha256', options: { padding: PSS, saltLength: 32 } },
   PS384: { kty: 'RSA', digest: 'sha384', options: { padding: PSS, saltLength: 48 } },
   PS512: { kty: 'RSA', digest: 'sha512', options: { padding: PSS, saltLength: 64 } },
-  ES256: { kty: 'EC', curves: ['P-256'], digest: 'sha256', options: { dsaEncoding: 'ieee-p1363' } },
-  ES384: { kty: 'EC', curves: ['P-384'], digest: 'sha384', options: { dsaEncoding: 'ieee-p1363' } },
-  ES512: { kty: 'EC', curves: ['P-521'], digest: 'sha512', options: { dsaEncoding: 'ieee-p1363' } },
+  // JWS carries r||s (RFC 7518 §3.4); node:crypto takes DER with the bare KeyObject, which is cheaper than
+  // asking it to read r||s (dsaEncoding) through an options object.
+  ES256: { kty: 'EC', curves: ['P-256'], digest: 'sha256', der: true },
+  ES384: { kty: 'EC', curves: ['P-384'], digest: 'sha384', der: true },
+  ES512: { kty: 'EC', curves: ['P-521'], digest: 'sha512', der: true },
   EdDSA: { kty: 'OKP', curves: ['Ed25519', 'Ed448'], digest: null },
   Ed25519: { kty: 'OKP', curves: ['Ed25519'], digest: null },
 };
@@ -151,7 +159,9 @@ export class KeyTable {
     const dot = token.lastIndexOf('.');
     if (scheme === undefined || dot < 0) throw BAD_SIGNATURE;
     const signingInput = Buffer.from(token.slice(0, dot), 'latin1'); // base64url: ASCII only
-    const signature = Buffer.from(token.slice(dot + 1), 'base64url');
+    const raw = Buffer.from(token.slice(dot + 1), 'base64url');
+    const signature = scheme.der ? p1363ToDer(raw) : raw;
+    if (signature === undefined) throw BAD_SIGNATURE;
     let valid = false;
     try {
       const input = scheme.options === undefined ? key : { key, ...scheme.options };
@@ -161,6 +171,25 @@ export class KeyTable {
     }
     if (!valid) throw BAD_SIGNATURE;
   }
+}
+
+/** An ECDSA signature r||s (two equal halves) as DER: SEQUENCE { INTEGER r, INTEGER s } (X9.62). */
+function p1363ToDer(signature: Buffer): Buffer | undefined {
+  if (signature.length === 0 || signature.length % 2 !== 0 || signature.length > 132) return undefined;
+  const integer = (half: Buffer): Buffer => {
+    let start = 0;
+    while (start < half.length - 1 && half[start] === 0) start++;
+    const body = half.subarray(start);
+    // A set high bit would read as negative: a zero byte keeps the integer positive.
+    return body[0]! & 0x80
+      ? Buffer.concat([Buffer.from([0x02, body.length + 1, 0]), body])
+      : Buffer.concat([Buffer.from([0x02, body.length]), body]);
+  };
+  const half = signature.length / 2;
+  const content = Buffer.concat([integer(signature.subarray(0, half)), integer(signature.subarray(half))]);
+  // P-521 signatures pass 127 bytes: then the length takes the long form (0x81 n).
+  const length = content.length < 0x80 ? Buffer.from([content.length]) : Buffer.from([0x81, content.length]);
+  return Buffer.concat([Buffer.from([0x30]), length, content]);
 }
 
 export { BAD_SIGNATURE, KID_UNKNOWN };

@@ -151,9 +151,12 @@ function checkClaims(
   if (htm !== request.method) {
     throw new InvalidDpopProofError('The DPoP proof was made for another HTTP method (htm).');
   }
-  const normalised = typeof htu === 'string' ? normaliseHtu(htu) : undefined;
-  if (normalised === undefined || normalised !== normaliseHtu(request.url)) {
-    throw new InvalidDpopProofError('The DPoP proof was made for another URL (htu).');
+  // The usual case, a proof made for exactly the URL requested (no query), needs no URL parsing.
+  if (htu !== request.url) {
+    const normalised = typeof htu === 'string' ? normaliseHtu(htu) : undefined;
+    if (normalised === undefined || normalised !== normaliseHtu(request.url)) {
+      throw new InvalidDpopProofError('The DPoP proof was made for another URL (htu).');
+    }
   }
   if (ath !== accessTokenHash(request.accessToken)) {
     throw new InvalidDpopProofError('The DPoP proof was made for another access token (ath).');

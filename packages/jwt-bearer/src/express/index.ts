@@ -116,12 +116,13 @@ function renderOrPass(error: unknown, res: Response, next: NextFunction): void {
   );
 }
 
-/** Every Authorization value: Node keeps only the first in req.headers, rawHeaders has them all. */
-function authorizationValues(req: Request): string[] {
+/** Every value of one header: Node keeps only the first of some in req.headers, rawHeaders has them all. */
+function headerValues(req: Request, lowerCaseName: string): string[] {
   const raw = req.rawHeaders;
   const values: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === 'authorization') values.push(raw[i + 1]!);
+    if (raw[i]!.length === lowerCaseName.length && raw[i]!.toLowerCase() === lowerCaseName)
+      values.push(raw[i + 1]!);
   }
   return values;
 }
@@ -130,7 +131,7 @@ function authorizationValues(req: Request): string[] {
 function bearerRequest(req: Request): BearerRequest {
   const url = req.originalUrl ?? req.url ?? '';
   return {
-    authorization: authorizationValues(req),
+    authorization: headerValues(req, 'authorization'),
     query: url.includes('?') ? (req.query as Record<string, unknown>) : undefined,
     body: req.body,
     isFormBody:
@@ -162,7 +163,7 @@ export function auth(options: AuthOptions = {}): AuthMiddleware {
     dpop: constraint.mode !== 'off',
   };
   const proofRequest = (req: Request, token: string) => () => ({
-    proof: req.headersDistinct['dpop'],
+    proof: headerValues(req, 'dpop'),
     method: req.method,
     url: `${publicOrigin ?? `${req.protocol}://${req.get('host')}`}${req.originalUrl ?? req.url}`,
     accessToken: token,
