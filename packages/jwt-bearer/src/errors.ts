@@ -27,6 +27,7 @@ export type BearerErrorCode =
   | 'ERR_DPOP_BOUND_AS_BEARER'
   | 'ERR_DPOP_NOT_BOUND'
   | 'ERR_DPOP_REQUIRED'
+  | 'ERR_DPOP_REPLAY_FULL'
   | 'ERR_JWKS_UNAVAILABLE';
 
 export type ErrorBody = { error: string; error_description: string };

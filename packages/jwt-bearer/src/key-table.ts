@@ -20,7 +20,8 @@ type Scheme = {
   curves?: readonly string[];
   digest: string | null;
   options?: object;
-  der?: boolean;
+  /** The JWS signature is r||s of exactly this many bytes (RFC 7518 §3.4), checked as DER. */
+  der?: number;
 };
 
 const SCHEMES: Readonly<Record<string, Scheme>> = {
@@ -32,9 +33,9 @@ const SCHEMES: Readonly<Record<string, Scheme>> = {
   PS512: { kty: 'RSA', digest: 'sha512', options: { padding: PSS, saltLength: 64 } },
   // JWS carries r||s (RFC 7518 §3.4); node:crypto takes DER with the bare KeyObject, which is cheaper than
   // asking it to read r||s (dsaEncoding) through an options object.
-  ES256: { kty: 'EC', curves: ['P-256'], digest: 'sha256', der: true },
-  ES384: { kty: 'EC', curves: ['P-384'], digest: 'sha384', der: true },
-  ES512: { kty: 'EC', curves: ['P-521'], digest: 'sha512', der: true },
+  ES256: { kty: 'EC', curves: ['P-256'], digest: 'sha256', der: 64 },
+  ES384: { kty: 'EC', curves: ['P-384'], digest: 'sha384', der: 96 },
+  ES512: { kty: 'EC', curves: ['P-521'], digest: 'sha512', der: 132 },
   EdDSA: { kty: 'OKP', curves: ['Ed25519', 'Ed448'], digest: null },
   Ed25519: { kty: 'OKP', curves: ['Ed25519'], digest: null },
 };
@@ -160,7 +161,9 @@ export class KeyTable {
     if (scheme === undefined || dot < 0) throw BAD_SIGNATURE;
     const signingInput = Buffer.from(token.slice(0, dot), 'latin1'); // base64url: ASCII only
     const raw = Buffer.from(token.slice(dot + 1), 'base64url');
-    const signature = scheme.der ? p1363ToDer(raw) : raw;
+    // Exactly the curve's length: a padded r||s would verify too, giving one token several spellings.
+    const signature =
+      scheme.der === undefined ? raw : raw.length === scheme.der ? p1363ToDer(raw) : undefined;
     if (signature === undefined) throw BAD_SIGNATURE;
     let valid = false;
     try {
@@ -175,7 +178,7 @@ export class KeyTable {
 
 /** An ECDSA signature r||s (two equal halves) as DER: SEQUENCE { INTEGER r, INTEGER s } (X9.62). */
 function p1363ToDer(signature: Buffer): Buffer | undefined {
-  if (signature.length === 0 || signature.length % 2 !== 0 || signature.length > 132) return undefined;
+  if (signature.length === 0 || signature.length % 2 !== 0) return undefined;
   const integer = (half: Buffer): Buffer => {
     let start = 0;
     while (start < half.length - 1 && half[start] === 0) start++;

@@ -1,6 +1,6 @@
 // RFC 9449 §4.3: every check a resource server makes on a DPoP proof, each refused on its own.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import {
@@ -154,16 +154,53 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
       /used before/,
     );
     now += 70_000;
-    assert.equal(replay.firstUse('another', now + 1000, now), true);
+    assert.equal(replay.record(JKT, 'another', now + 1000, now), 'recorded');
     assert.equal(replay.size, 1, 'the expired entry is gone');
   });
 
-  it('keeps its replay memory bounded, evicting the oldest entries first', () => {
-    const replay = new ReplayCache(3);
-    for (const key of ['a', 'b', 'c', 'd']) assert.equal(replay.firstUse(key, NOW + 60_000, NOW), true);
-    assert.equal(replay.size, 3);
-    assert.equal(replay.evictions, 1);
-    assert.equal(replay.firstUse('d', NOW + 60_000, NOW), false, 'recent ones are still remembered');
+  it('never evicts a live proof to make room: when full, new proofs are turned away (503), not accepted', async () => {
+    const replay = new ReplayCache({ maxEntries: 3, maxPerKey: 2 });
+    assert.equal(replay.record('k1', 'a', NOW + 60_000, NOW), 'recorded');
+    assert.equal(replay.record('k1', 'b', NOW + 60_000, NOW), 'recorded');
+    assert.equal(replay.record('k1', 'c', NOW + 60_000, NOW), 'full', "one key's share is full");
+    assert.equal(replay.record('k2', 'a', NOW + 60_000, NOW), 'recorded');
+    assert.equal(replay.record('k3', 'a', NOW + 60_000, NOW), 'full', 'the whole memory is full');
+    assert.equal(replay.record('k1', 'a', NOW + 60_000, NOW), 'seen', 'old proofs are still remembered');
+    assert.equal(
+      replay.record('k3', 'a', NOW + 61_000, NOW + 60_001),
+      'recorded',
+      'room again once they expire',
+    );
+    // Through the verifier: a flood with the victim's key cannot flush the victim's proof out.
+    const small = new ReplayCache({ maxEntries: 100_000, maxPerKey: 1 });
+    const request = { method: 'GET', url: URL_, accessToken: TOKEN, boundTo: JKT };
+    verifyDpopProof({ ...request, proof: await proof() }, { replay: small, now: () => NOW });
+    await assert.rejects(
+      (async () =>
+        verifyDpopProof({ ...request, proof: await proof() }, { replay: small, now: () => NOW }))(),
+      (error: { status?: number; headers(): Record<string, string> }) =>
+        error.status === 503 && error.headers()['Retry-After'] === '5',
+    );
+  });
+
+  it("refuses a key that does not fit the proof's algorithm, before importing any key it is not bound to", async () => {
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    const p384Jwk = p384.publicKey.export({ format: 'jwk' }) as JWK;
+    const segment = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const input = `${segment({ alg: 'ES256', typ: 'dpop+jwt', jwk: p384Jwk })}.${segment({ htm: 'GET', htu: URL_, iat: NOW / 1000, jti: 'x', ath: accessTokenHash(TOKEN) })}`;
+    const signature = sign('sha256', Buffer.from(input), { key: p384.privateKey, dsaEncoding: 'ieee-p1363' });
+    const mismatched = `${input}.${signature.toString('base64url')}`;
+    await refused(
+      check(mismatched, { boundTo: await calculateJwkThumbprint(p384Jwk) }),
+      /does not fit its algorithm ES256/,
+    );
+    const huge = { kty: 'RSA', e: 'AQAB', n: 'A'.repeat(5000) };
+    const bloated = `${Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'dpop+jwt', jwk: huge })).toString('base64url')}.${Buffer.from(JSON.stringify({ htm: 'GET', htu: URL_, iat: NOW / 1000, jti: 'y', ath: accessTokenHash(TOKEN) })).toString('base64url')}.AAAA`;
+    await refused(check(bloated), /not bound to/);
+    await refused(
+      check(bloated, { boundTo: await calculateJwkThumbprint(huge) }),
+      /does not fit its algorithm RS256/,
+    );
   });
 
   it('accepts the other asymmetric algorithms, and names each key by its RFC 7638 thumbprint', async () => {
@@ -182,5 +219,15 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
         .sign(pair.privateKey);
       assert.equal(await check(signed, { boundTo: thumbprint }), thumbprint, alg);
     }
+  });
+
+  it('refuses an ECDSA signature of the wrong length: r and s padded with zeros would be a second spelling', async () => {
+    const valid = await proof();
+    const [h, p, sig] = valid.split('.');
+    const raw = Buffer.from(sig!, 'base64url');
+    const pad = Buffer.alloc(16);
+    const padded = Buffer.concat([pad, raw.subarray(0, 32), pad, raw.subarray(32)]).toString('base64url');
+    await refused(check(`${h}.${p}.${padded}`), /signature is invalid/);
+    assert.equal(await check(valid), JKT, 'the 64-byte spelling verifies');
   });
 });

@@ -12,3 +12,22 @@ export class InvalidDpopProofError extends BearerError {
     return super.challenges(realm, ['DPoP']);
   }
 }
+
+/**
+ * Proofs used recently cannot be recorded (the replay memory is full, or this key made more proofs in the
+ * last minute than any browser does): the proof can be neither trusted nor refused as a replay, so the
+ * request is turned away for now (503 with Retry-After), never let through unchecked.
+ */
+export class DpopReplayFullError extends BearerError {
+  readonly status = 503;
+  readonly error = 'temporarily_unavailable';
+  constructor() {
+    super('ERR_DPOP_REPLAY_FULL', 'Too many DPoP proofs to remember right now; retry shortly.');
+  }
+  override challenges(): string[] {
+    return [];
+  }
+  override headers(): Record<string, string> {
+    return { 'Retry-After': '5' };
+  }
+}

@@ -4,7 +4,7 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { KeyTable } from '../key-table.ts';
 import { DPOP_ALGORITHMS } from './algorithms.ts';
-import { InvalidDpopProofError } from './errors.ts';
+import { DpopReplayFullError, InvalidDpopProofError } from './errors.ts';
 import type { ReplayCache } from './replay-cache.ts';
 
 export type DpopCheckOptions = {
@@ -30,6 +30,7 @@ export type DpopRequest = {
 };
 
 const MAX_PROOF_LENGTH = 8192;
+const REPLAY_FULL = new DpopReplayFullError();
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** RFC 7638 §3.2: the members a thumbprint covers, per key type, in lexicographic order. */
@@ -57,30 +58,55 @@ export function normaliseHtu(value: string): string | undefined {
 export const accessTokenHash = (accessToken: string): string =>
   createHash('sha256').update(accessToken).digest('base64url');
 
-/** A page reuses one key for every proof: its import and thumbprint are done once per key (bounded). */
-type ProofKey = { key: KeyObject; thumbprint: string };
-const keys = new Map<string, ProofKey>();
-const MAX_KEYS = 10_000;
+/** Which keys may make a proof with each algorithm (RFC 7518 §3): the key must fit `alg`, not merely sign. */
+const KEY_FOR_ALG: Record<string, (jwk: Record<string, unknown>) => boolean> = {
+  ES256: (k) => k.kty === 'EC' && k.crv === 'P-256',
+  ES384: (k) => k.kty === 'EC' && k.crv === 'P-384',
+  ES512: (k) => k.kty === 'EC' && k.crv === 'P-521',
+  PS256: rsaOfUsualSize,
+  PS384: rsaOfUsualSize,
+  PS512: rsaOfUsualSize,
+  RS256: rsaOfUsualSize,
+  EdDSA: (k) => k.kty === 'OKP' && (k.crv === 'Ed25519' || k.crv === 'Ed448'),
+  Ed25519: (k) => k.kty === 'OKP' && k.crv === 'Ed25519',
+};
 
-function proofKey(jwk: Record<string, unknown>): ProofKey {
+/** RSA from 2048 to 4096 bits: a larger modulus only makes each check (and the key's import) dearer. */
+function rsaOfUsualSize(jwk: Record<string, unknown>): boolean {
+  if (jwk.kty !== 'RSA' || typeof jwk.n !== 'string') return false;
+  const bits = Math.floor((jwk.n.length * 6) / 8) * 8;
+  return bits >= 2048 && bits <= 4096 + 8;
+}
+
+/** RFC 7638: the thumbprint over the key type's required members, from the JWK as sent (no import). */
+function thumbprintOf(jwk: Record<string, unknown>): string {
   const members = THUMBPRINT_MEMBERS[String(jwk.kty)];
   if (!members || !members.every((m) => typeof jwk[m] === 'string')) {
     throw new InvalidDpopProofError('The DPoP proof key must be an EC, RSA or OKP public key.');
   }
-  const canonical = JSON.stringify(Object.fromEntries(members.map((m) => [m, jwk[m]])));
-  let entry = keys.get(canonical);
-  if (entry === undefined) {
-    let key: KeyObject;
+  return createHash('sha256')
+    .update(JSON.stringify(Object.fromEntries(members.map((m) => [m, jwk[m]]))))
+    .digest('base64url');
+}
+
+// A page uses one key for all its proofs: its import is done once. Only a key some token is bound to
+// gets here (the thumbprint is compared first), so a flood of made-up keys imports nothing.
+const keys = new Map<string, KeyObject>();
+const MAX_KEYS = 10_000;
+
+function importKey(thumbprint: string, jwk: Record<string, unknown>): KeyObject {
+  let key = keys.get(thumbprint);
+  if (key === undefined) {
+    const members = THUMBPRINT_MEMBERS[String(jwk.kty)]!;
     try {
-      key = createPublicKey({ key: JSON.parse(canonical), format: 'jwk' });
+      key = createPublicKey({ key: Object.fromEntries(members.map((m) => [m, jwk[m]])), format: 'jwk' });
     } catch {
       throw new InvalidDpopProofError('The DPoP proof key is not a usable public key.');
     }
-    entry = { key, thumbprint: createHash('sha256').update(canonical).digest('base64url') };
     if (keys.size >= MAX_KEYS) keys.delete(keys.keys().next().value!);
-    keys.set(canonical, entry);
+    keys.set(thumbprint, key);
   }
-  return entry;
+  return key;
 }
 
 /** Verifies the proof of one request; returns the key's thumbprint, or throws InvalidDpopProofError. */
@@ -111,21 +137,24 @@ export function verifyDpopProof(request: DpopRequest, options: DpopCheckOptions)
   const payload = jsonSegment(payloadPart!, 'payload');
   checkClaims(payload, request, nowMs / 1000, maxAge, tolerance);
 
-  // The binding before the signature: a proof made with another key costs no signature check.
-  const { key, thumbprint } = proofKey(jwk as Record<string, unknown>);
+  // The binding before any key work: a proof made with another key costs neither an import nor a check.
+  const thumbprint = thumbprintOf(jwk as Record<string, unknown>);
   if (thumbprint !== request.boundTo) {
     throw new InvalidDpopProofError('The DPoP proof is signed by a key the access token is not bound to.');
   }
+  if (!KEY_FOR_ALG[header.alg]?.(jwk as Record<string, unknown>)) {
+    throw new InvalidDpopProofError(`The DPoP proof's key does not fit its algorithm ${header.alg}.`);
+  }
   try {
-    KeyTable.checkSignature(proof, header.alg, key);
+    KeyTable.checkSignature(proof, header.alg, importKey(thumbprint, jwk as Record<string, unknown>));
   } catch {
     throw new InvalidDpopProofError('The DPoP proof signature is invalid.');
   }
   // Remembered as long as its iat could still be accepted: a replay within that window is refused.
   const expiresAtMs = ((payload.iat as number) + maxAge + tolerance) * 1000;
-  if (!options.replay.firstUse(`${thumbprint}:${payload.jti}`, expiresAtMs, nowMs)) {
-    throw new InvalidDpopProofError('The DPoP proof was used before (jti).');
-  }
+  const verdict = options.replay.record(thumbprint, payload.jti as string, expiresAtMs, nowMs);
+  if (verdict === 'seen') throw new InvalidDpopProofError('The DPoP proof was used before (jti).');
+  if (verdict === 'full') throw REPLAY_FULL;
   return thumbprint;
 }
 

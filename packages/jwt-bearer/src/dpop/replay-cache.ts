@@ -1,37 +1,55 @@
 // RFC 9449 §11.1: a proof's `jti` may be used once within the window its `iat` is accepted for. Bounded in
-// time (an entry outlives its window by nothing) and in memory (past `maxEntries`, the oldest entries go
-// first: they are the nearest to leaving the window anyway; `evictions` counts it for operators).
-export class ReplayCache {
-  private readonly entries = new Map<string, number>();
-  private readonly maxEntries: number;
-  evictions = 0;
+// time (an entry lives as long as its window, no longer) and in memory, and closed when full: a live entry
+// is never evicted to make room (that would let an attacker flush a victim's proof out with proofs of
+// their own and replay it), so past `maxEntries` live entries, or `maxPerKey` for one key, new proofs are
+// refused until old ones expire.
 
-  constructor(maxEntries = 100_000) {
-    if (!(Number.isInteger(maxEntries) && maxEntries > 0))
-      throw new TypeError('maxEntries must be a positive integer');
-    this.maxEntries = maxEntries;
+export type ReplayVerdict = 'recorded' | 'seen' | 'full';
+
+export class ReplayCache {
+  private readonly entries = new Map<string, { key: string; expiresAt: number }>();
+  private readonly perKey = new Map<string, number>();
+  private readonly maxEntries: number;
+  private readonly maxPerKey: number;
+  /** Proofs refused because the cache (or one key's share of it) was full. */
+  refusals = 0;
+
+  constructor(options: { maxEntries?: number; maxPerKey?: number } = {}) {
+    this.maxEntries = options.maxEntries ?? 200_000;
+    this.maxPerKey = options.maxPerKey ?? 2_000;
+    for (const [name, value] of Object.entries({ maxEntries: this.maxEntries, maxPerKey: this.maxPerKey })) {
+      if (!(Number.isInteger(value) && value > 0)) throw new TypeError(`${name} must be a positive integer`);
+    }
   }
 
-  /** Records `key` until `expiresAtMs`; false when it was seen before and has not expired. */
-  firstUse(key: string, expiresAtMs: number, nowMs: number): boolean {
-    const seen = this.entries.get(key);
-    if (seen !== undefined && seen > nowMs) return false;
-    this.entries.delete(key);
+  /** Records proof `id` of `key` (its thumbprint) until `expiresAtMs`, unless seen before or there is no room. */
+  record(key: string, id: string, expiresAtMs: number, nowMs: number): ReplayVerdict {
     this.sweep(nowMs);
-    this.entries.set(key, expiresAtMs);
-    return true;
+    const entry = `${key}:${id}`;
+    const seen = this.entries.get(entry);
+    if (seen !== undefined && seen.expiresAt > nowMs) return 'seen';
+    const ofKey = this.perKey.get(key) ?? 0;
+    if (this.entries.size >= this.maxEntries || ofKey >= this.maxPerKey) {
+      this.refusals++;
+      return 'full';
+    }
+    this.entries.set(entry, { key, expiresAt: expiresAtMs });
+    this.perKey.set(key, ofKey + 1);
+    return 'recorded';
   }
 
   get size(): number {
     return this.entries.size;
   }
 
-  /** Insertion order is close to expiry order (one window for all), so expired entries sit at the front. */
+  /** Every proof has the same window, so insertion order is expiry order: expired entries sit at the front. */
   private sweep(nowMs: number): void {
-    for (const [key, expiresAt] of this.entries) {
-      if (expiresAt > nowMs && this.entries.size < this.maxEntries) break;
-      if (expiresAt > nowMs) this.evictions++;
-      this.entries.delete(key);
+    for (const [entry, { key, expiresAt }] of this.entries) {
+      if (expiresAt > nowMs) break;
+      this.entries.delete(entry);
+      const left = (this.perKey.get(key) ?? 1) - 1;
+      if (left > 0) this.perKey.set(key, left);
+      else this.perKey.delete(key);
     }
   }
 }
