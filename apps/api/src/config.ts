@@ -96,6 +96,9 @@ function refuseDevelopmentDefaults(
   const missing = [
     ...(usesAuth0 ? [] : (['ISSUER_BASE_URL', 'AUDIENCE'] as const).filter((name) => !given(name))),
     ...(given('CORS_ORIGINS') ? [] : ['CORS_ORIGINS']),
+    // DPoP proofs name the URL they were made for: it must be the API's real one, not the Host header a
+    // client sends (which would let a proof made for another origin pass).
+    ...(given('PUBLIC_ORIGIN') || env['DPOP'] === 'off' ? [] : ['PUBLIC_ORIGIN (or DPOP=off)']),
   ];
   if (missing.length > 0) {
     throw new ConfigError(

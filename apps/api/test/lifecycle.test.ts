@@ -184,9 +184,18 @@ describe('API lifecycle', () => {
       ],
       [
         {
+          ISSUER_BASE_URL: 'https://issuer.example/',
+          AUDIENCE: 'https://api.example',
+          CORS_ORIGINS: 'https://app.example',
+        },
+        /^NODE_ENV=production needs PUBLIC_ORIGIN \(or DPOP=off\)/,
+      ],
+      [
+        {
           ISSUER_BASE_URL: 'http://issuer.example/',
           AUDIENCE: 'https://api.example',
           CORS_ORIGINS: 'https://app.example',
+          PUBLIC_ORIGIN: 'https://api.example',
         },
         /^Invalid API configuration: issuerBaseURL must use https/,
       ],
