@@ -124,6 +124,27 @@ describe('the authorization endpoint bounds', () => {
     assert.equal(new URL(silent.headers.get('location')!).searchParams.get('error'), 'login_required');
   });
 
+  it('every authorization request per network, silent ones included: 120 at once, then 429 (each signed-in answer stores a code)', async () => {
+    const statuses: number[] = [];
+    const burst = AUTHORIZE_POLICY.requests.capacity;
+    for (let i = 0; i < burst + 6; i++)
+      statuses.push((await authorize({ prompt: 'none' }, '198.51.100.77')).status);
+    // The bucket refills four a second: on a slow machine a few more may pass.
+    assert.ok(
+      statuses.slice(0, burst).every((s) => s === 303),
+      statuses.join(' '),
+    );
+    assert.ok(
+      statuses.slice(-2).every((s) => s === 429),
+      statuses.join(' '),
+    );
+    assert.equal(
+      (await authorize({ prompt: 'none' }, '198.51.100.78')).status,
+      303,
+      'another network goes on',
+    );
+  });
+
   it('no pushed authorization requests (they would store a request per call)', async () => {
     const discovery = (await (
       await fetch(`${server.issuer}.well-known/openid-configuration`)

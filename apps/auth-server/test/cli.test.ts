@@ -3,9 +3,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
+import forge from 'node-forge';
 import {
   APP_DIR,
   type AuthServerProcess,
@@ -358,7 +361,7 @@ async function waitFor(check: () => Promise<boolean>, ms = 8000) {
 }
 
 describe('npm run tenant -- dev-cert', () => {
-  it('writes a local CA and a localhost certificate it signed, keys private, and keeps the CA on a re-run', () => {
+  it('writes a local CA and a localhost certificate it signed, keys private, and keeps the CA on a re-run', async () => {
     const dir = tempDir();
     try {
       const run = () =>
@@ -385,6 +388,7 @@ describe('npm run tenant -- dev-cert', () => {
       for (const key of ['dev-ca-key.pem', 'localhost-key.pem']) {
         assert.equal(statSync(join(dir, key)).mode & 0o777, 0o600, key);
       }
+      assert.equal(await rogueSiteRefused(dir), true, 'the CA cannot vouch for any other name');
       assert.equal(run().status, 0);
       assert.equal(
         new X509Certificate(readFileSync(join(dir, 'dev-ca.pem'))).fingerprint256,
@@ -399,3 +403,45 @@ describe('npm run tenant -- dev-cert', () => {
     }
   });
 });
+
+/**
+ * With the dev CA's key (as anyone who read DATA_DIR would have it), sign a certificate for another site and
+ * serve it: a client that trusts the CA must still refuse it (the CA's name constraints).
+ */
+async function rogueSiteRefused(dir: string): Promise<boolean> {
+  const caCert = forge.pki.certificateFromPem(readFileSync(join(dir, 'dev-ca.pem'), 'utf8'));
+  const caKey = forge.pki.privateKeyFromPem(readFileSync(join(dir, 'dev-ca-key.pem'), 'utf8'));
+  const keys = forge.pki.rsa.generateKeyPair(2048);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = '0abc';
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + 86_400_000);
+  cert.setSubject([{ name: 'commonName', value: 'bank.example' }]);
+  cert.setIssuer(caCert.subject.attributes);
+  cert.setExtensions([{ name: 'subjectAltName', altNames: [{ type: 2, value: 'bank.example' }] }]);
+  cert.sign(caKey, forge.md.sha256.create());
+  const server = createHttpsServer(
+    { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) },
+    (_req, res) => res.end('hello'),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  try {
+    return await new Promise<boolean>((resolve) => {
+      const socket = tlsConnect({
+        host: '127.0.0.1',
+        port,
+        servername: 'bank.example',
+        ca: readFileSync(join(dir, 'dev-ca.pem')),
+      });
+      socket.once('secureConnect', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('error', (error) => resolve(/permitted subtree violation/.test(error.message)));
+    });
+  } finally {
+    server.close();
+  }
+}

@@ -143,6 +143,23 @@ describe('the OpenID end-session endpoint', () => {
     assert.equal(await sessionAlive(victim.client), true, 'still signed in until the user answers');
   });
 
+  it("asks for an ID token of the same user from an earlier sign-in: only this session's own token is silent", async () => {
+    const earlier = await signedIn();
+    const form = assertSilent(await earlier.client.follow('/v2/logout?client_id=angularjs-spa'));
+    await earlier.client.postForm(form.action, form.fields);
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // a later second: another auth_time
+    const now = await signedIn();
+    const page = await now.client.follow(
+      `/oidc/logout?${new URLSearchParams({
+        id_token_hint: earlier.tokens.id_token!,
+        client_id: 'angularjs-spa',
+        post_logout_redirect_uri: APP,
+      })}`,
+    );
+    assertAsks(page);
+    assert.equal(await sessionAlive(now.client), true);
+  });
+
   it('asks without an ID token, and the answer ends the session and its refresh tokens', async () => {
     const { client, tokens } = await signedIn('bob@example.com', 'Bob-password-1');
     const page = await client.follow('/oidc/logout');

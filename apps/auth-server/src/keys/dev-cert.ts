@@ -37,6 +37,25 @@ function newCertificate(publicKey: forge.pki.PublicKey, days: number): forge.pki
   return cert;
 }
 
+/** RFC 5280 §4.2.1.10: permitted subtrees localhost, 127.0.0.1/32 and ::1/128; nothing else validates. */
+function localOnlyNameConstraints(): forge.asn1.Asn1 {
+  const { asn1 } = forge;
+  const subtree = (tag: number, value: string) =>
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
+      asn1.create(asn1.Class.CONTEXT_SPECIFIC, tag, false, value),
+    ]);
+  const bytes = (...values: number[]) => String.fromCharCode(...values);
+  const ipv4 = bytes(127, 0, 0, 1, 255, 255, 255, 255);
+  const ipv6 = bytes(...new Array(15).fill(0), 1, ...new Array(16).fill(255));
+  return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
+    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [
+      subtree(2, 'localhost'),
+      subtree(7, ipv4),
+      subtree(7, ipv6),
+    ]),
+  ]);
+}
+
 function writePrivate(file: string, pem: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, pem, { mode: 0o600 });
@@ -51,7 +70,9 @@ function loadOrCreateCa(files: DevCertFiles): {
 } {
   if (existsSync(files.caCert) && existsSync(files.caKey)) {
     const cert = forge.pki.certificateFromPem(readFileSync(files.caCert, 'utf8'));
-    if (cert.validity.notAfter.getTime() > Date.now() + 30 * DAY_MS) {
+    // A CA made before it was limited to this machine's names is replaced, not trusted further.
+    const limited = Boolean(cert.getExtension('nameConstraints'));
+    if (limited && cert.validity.notAfter.getTime() > Date.now() + 30 * DAY_MS) {
       return { cert, key: forge.pki.privateKeyFromPem(readFileSync(files.caKey, 'utf8')), created: false };
     }
   }
@@ -67,6 +88,8 @@ function loadOrCreateCa(files: DevCertFiles): {
     { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
+    // Trusted by a browser, a CA could vouch for any site: this one may sign for this machine only.
+    { id: '2.5.29.30', critical: true, value: localOnlyNameConstraints() },
   ]);
   cert.sign(privateKey, forge.md.sha256.create());
   writePrivate(files.caKey, forge.pki.privateKeyToPem(privateKey));

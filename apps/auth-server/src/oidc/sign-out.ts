@@ -15,16 +15,29 @@ export function markAuth0Logout(req: IncomingMessage): void {
 /**
  * Sign out without a confirmation page only when the request comes from the application whose user is
  * signed in: Auth0's /v2/logout with a listed returnTo (Auth0's behaviour), or the standard end-session
- * endpoint with a registered return URL and an ID token (checked by oidc-provider) of this very session's
- * user. Anything else asks (OIDC RP-Initiated Logout 1.0 §6): another user's ID token must not sign the
- * victim out.
+ * endpoint with a registered return URL and an ID token (checked by oidc-provider) issued in this very
+ * session: its user (`sub`) and its sign-in (`auth_time`; `sid` too when the token carries one). Anything
+ * else asks (OIDC RP-Initiated Logout 1.0 §6): another user's ID token, or an old one of the same user,
+ * must not sign the victim out.
  */
 export function silentSignOut(ctx: KoaContextWithOIDC): boolean {
   if (fromAuth0Logout(ctx.req)) return true;
   const { client, params, session } = ctx.oidc;
-  const hint = ctx.oidc.entities.IdTokenHint as { payload?: { sub?: unknown; sid?: unknown } } | undefined;
+  const hint = ctx.oidc.entities.IdTokenHint as
+    | { payload?: { sub?: unknown; sid?: unknown; auth_time?: unknown; iat?: unknown } }
+    | undefined;
   if (!client || !params?.post_logout_redirect_uri || !hint?.payload || !session?.accountId) return false;
   if (hint.payload.sub !== session.accountId) return false;
+  // auth_time when the token has it; else it must have been issued since this session's sign-in.
+  const signedInAt = session.authTime();
+  const { auth_time: authTime, iat } = hint.payload as { auth_time?: unknown; iat?: unknown };
+  if (
+    authTime !== undefined
+      ? authTime !== signedInAt
+      : !(typeof iat === 'number' && iat >= (signedInAt ?? Infinity))
+  ) {
+    return false;
+  }
   return hint.payload.sid === undefined || hint.payload.sid === session.sidFor(client.clientId);
 }
 

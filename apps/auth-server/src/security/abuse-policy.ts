@@ -56,6 +56,11 @@ export type AuthorizePolicy = {
   maxTotalBytes: number;
   /** How long a sign-in page stays usable: what a person needs, not an hour of stored state. */
   interactionTtlSeconds: number;
+  /**
+   * Every authorization request per network, silent ones and a signed-in user's immediate answers
+   * included: each of those stores an authorization code (kept a minute), so this bounds them too.
+   */
+  requests: Bucket;
   /** New sign-in interactions per network. */
   newInteractions: Bucket;
   /** Interactions per network that may be stored at once (each held for its lifetime plus one sweep). */
@@ -90,6 +95,9 @@ export const AUTHORIZE_POLICY: AuthorizePolicy = {
   longerParameters: { id_token_hint: 4096, redirect_uri: 2048 },
   maxTotalBytes: 8192,
   interactionTtlSeconds: 10 * 60,
+  // A page load makes one silent request, a sign-in two or three: 120 at once, then 4 a second, holds at
+  // most ~360 codes of ~2 KB per network at any time.
+  requests: { capacity: 120, refillMs: 250 },
   // Generous enough for many people behind one NAT; what bounds storage is the cap below, times the row size.
   newInteractions: { capacity: 60, refillMs: SECOND },
   storedInteractionsPerNetwork: 600,

@@ -21,6 +21,12 @@ export class InteractionThrottle {
     this.#now = options.now ?? Date.now;
   }
 
+  /** Counts one authorization request of the network, whatever it turns out to be; false past the rate. */
+  async admitRequest(network: string): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }> {
+    const taken = await this.#store.take(`authorize:${network}`, this.#policy.requests, this.#now());
+    return taken.ok ? { ok: true } : { ok: false, retryAfterSeconds: Math.ceil(taken.retryAfterMs / 1000) };
+  }
+
   async reserve(network: string): Promise<InteractionReservation> {
     const now = this.#now();
     const policy = this.#policy;
