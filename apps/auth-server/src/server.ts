@@ -1,22 +1,27 @@
 // Wires configuration, tenant, storage, keys and HTTP together; used by main.ts, the tests and the bench.
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { createSecureContext } from 'node:tls';
 import { createLocalJWKSet, type JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import pino, { type Logger } from 'pino';
 import { type Config, ConfigError } from './config/config.ts';
 import { createApp } from './http/app.ts';
-import { type KeyFile, keyFilePath, loadOrCreateKeys, readKeys } from './keys/key-store.ts';
+import { loadOrCreateKeys, readKeys } from './keys/key-store.ts';
+import { startExpirySweeper } from './oidc/oidc-adapter.ts';
 import { createProvider } from './oidc/provider.ts';
 import { LoginThrottle } from './security/login-throttle.ts';
 import { verifyPassword } from './security/passwords.ts';
-import { openDatabase } from './store/database.ts';
-import { startExpirySweeper } from './store/oidc-adapter.ts';
-import { TenantStore } from './store/tenant-store.ts';
+import { openStorage } from './store/open-storage.ts';
+import { SqliteStorage } from './store/sqlite/sqlite-storage.ts';
+import type { KeySet, Storage, TenantStore } from './store/storage.ts';
+import { seedTenant } from './tenant/tenant-admin.ts';
 import { loadTenantFile, type Tenant, TenantError } from './tenant/tenant-schema.ts';
+import { TenantSnapshot } from './tenant/tenant-snapshot.ts';
 
 const DEMO_PASSWORDS: Record<string, string> = {
   'alice@example.com': 'Alice-password-1',
@@ -32,51 +37,73 @@ export async function startServer(
   config: Config,
   logger: Logger = pino({ level: config.logLevel }),
 ): Promise<RunningServer> {
-  const tenant = loadTenantFile(config.tenantFile);
-  if (config.production) refusePlainPasswords(tenant);
-  const db = openDatabase(config.dataDir);
-  const store = new TenantStore(db);
-  await store.seed(tenant);
-  if (config.production) await refuseDemoUsers(store);
-  for (const c of store.listClients()) {
-    if (c.secretEnv && !config.secrets[c.secretEnv]) {
+  const tenantFile = loadTenantFile(config.tenantFile);
+  if (config.production) refusePlainPasswords(tenantFile);
+  const storage = await openStorage(config.storage, logger);
+  try {
+    return await serve(config, logger, storage, tenantFile);
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
+}
+
+async function serve(config: Config, logger: Logger, storage: Storage, tenantFile: Tenant) {
+  await seedTenant(storage.tenant, tenantFile);
+  if (config.production) await refuseDemoUsers(storage.tenant);
+  const tenant = await TenantSnapshot.open(storage);
+  for (const app of tenant.current().config.applications) {
+    if (app.secret && 'env' in app.secret && !config.secrets[app.secret.env]) {
       throw new TenantError(
-        `application ${c.clientId} takes its secret from ${c.secretEnv}, which is not set`,
+        `application ${app.clientId} takes its secret from ${app.secret.env}, which is not set`,
       );
     }
   }
-  const sweeper = startExpirySweeper(db);
-  let keys = await loadOrCreateKeys(config.dataDir);
+  const sweeper = startExpirySweeper(storage.oidc);
+  let keys = await loadOrCreateKeys(storage.keys);
 
-  const build = (k: KeyFile) => ({
-    provider: createProvider({ config, store, keys: k, logger, connection: tenant.connection }),
+  const build = (k: KeySet) => ({
+    provider: createProvider({ config, storage, tenant, keys: k, logger, connection: tenantFile.connection }),
     jwks: createLocalJWKSet({ keys: k.signingKeys.map((s) => publicJwk(s.jwk)) }),
   });
   let current = build(keys);
 
-  // Key rotation by the CLI rewrites keys.json; the keystore is fixed per Provider, so a new one is built (guide §5).
-  const keysFile = keyFilePath(config.dataDir);
-  const onKeys = () => {
+  // A key rotation (the CLI, on any instance's storage) shows in version('keys'); the keystore is fixed per
+  // Provider, so a new one is built. Checked each second: a staged key is published before it signs.
+  let keysVersion = storage.version('keys');
+  let reloading = false;
+  const keyWatch = setInterval(async () => {
+    if (reloading) return;
+    reloading = true;
     try {
-      const next = readKeys(config.dataDir);
+      const version = storage.version('keys');
+      if (version === keysVersion) return;
+      const next = await readKeys(storage.keys);
+      keysVersion = version;
       if (!next || JSON.stringify(next.signingKeys) === JSON.stringify(keys.signingKeys)) return;
       keys = { ...next, cookieKeys: keys.cookieKeys, csrfSecret: keys.csrfSecret };
       current = build(keys);
       logger.info({ kids: keys.signingKeys.map((k) => `${k.jwk.kid}:${k.state}`) }, 'signing keys reloaded');
     } catch (err) {
       logger.error({ err }, 'could not reload signing keys; keeping the previous ones');
+    } finally {
+      reloading = false;
     }
-  };
-  watchFile(keysFile, { interval: 1000 }, onKeys);
+  }, 1000);
+  keyWatch.unref();
+
+  // The login throttle keeps its SQLite table; on PostgreSQL its counters are per instance, in DATA_DIR, for now.
+  const throttleDb = storage instanceof SqliteStorage ? storage.db : localThrottleDatabase(config.dataDir);
 
   const app = createApp({
     issuer: config.issuer,
     provider: (): Provider => current.provider,
     publicJwks: () => current.jwks,
-    store,
-    throttle: new LoginThrottle(db),
+    tenant,
+    users: storage.tenant,
+    throttle: new LoginThrottle(throttleDb),
     csrfSecret: keys.csrfSecret,
-    signupEnabled: tenant.signup.enabled,
+    signupEnabled: tenantFile.signup.enabled,
     production: config.production,
     trustProxy: config.trustProxy,
     logger,
@@ -94,16 +121,29 @@ export async function startServer(
   return {
     url,
     async close() {
-      unwatchFile(keysFile, onKeys);
+      clearInterval(keyWatch);
       clearInterval(sweeper);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 3000).unref();
       });
-      db.close();
+      if (throttleDb !== (storage as Partial<SqliteStorage>).db) throttleDb.close();
+      await storage.close();
     },
   };
+}
+
+function localThrottleDatabase(dataDir: string): DatabaseSync {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = join(dataDir, 'login-throttle.sqlite');
+  const db = new DatabaseSync(file);
+  chmodSync(file, 0o600);
+  db.exec(`PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;
+    CREATE TABLE IF NOT EXISTS login_failures (
+      key TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_start INTEGER NOT NULL, locked_until INTEGER NOT NULL
+    );`);
+  return db;
 }
 
 function readTls(files: NonNullable<Config['tls']>): { cert: Buffer; key: Buffer } {
@@ -138,7 +178,7 @@ function refusePlainPasswords(tenant: Tenant): void {
 /** The demo identities of the default tenant must not sign in to a production server, even from an old DATA_DIR. */
 async function refuseDemoUsers(store: TenantStore): Promise<void> {
   for (const [email, password] of Object.entries(DEMO_PASSWORDS)) {
-    const user = store.findUserByEmail(email);
+    const user = await store.findUserByEmail(email);
     if (user && (await verifyPassword(password, user.passwordHash))) {
       throw new TenantError(
         `refusing the demo user ${email} with its demo password with NODE_ENV=production`,

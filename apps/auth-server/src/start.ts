@@ -3,6 +3,8 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { KeyStoreError } from './keys/key-store.ts';
 import { startServer } from './server.ts';
+import { KeyFileError } from './store/sqlite/key-file.ts';
+import { StoreUnavailableError } from './store/storage.ts';
 import { TenantError } from './tenant/tenant-schema.ts';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
@@ -30,7 +32,13 @@ try {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 } catch (err) {
-  if (err instanceof ConfigError || err instanceof TenantError || err instanceof KeyStoreError) {
+  if (
+    err instanceof ConfigError ||
+    err instanceof TenantError ||
+    err instanceof KeyStoreError ||
+    err instanceof KeyFileError ||
+    err instanceof StoreUnavailableError
+  ) {
     console.error(`auth-server: ${err.message}`);
   } else {
     logger.fatal({ err }, 'auth-server failed to start');

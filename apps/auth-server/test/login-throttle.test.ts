@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LoginThrottle } from '../src/security/login-throttle.ts';
-import { openDatabase } from '../src/store/database.ts';
+import { SqliteStorage } from '../src/store/sqlite/sqlite-storage.ts';
 import { removeDir, tempDir } from './support/auth-server-process.ts';
 
 const MIN = 60_000;
 
 function throttle() {
   const dir = tempDir('throttle-');
-  const db = openDatabase(dir);
+  const { db } = new SqliteStorage(dir);
   const done = () => {
     db.close();
     removeDir(dir);

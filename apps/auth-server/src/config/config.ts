@@ -26,6 +26,15 @@ const envSchema = z.object({
   TLS_CERT_FILE: z.string().min(1).optional(),
   TLS_KEY_FILE: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).default('.data'),
+  /** postgres://user:password@host:port/database: the tenant, sessions, tokens and keys in PostgreSQL. */
+  DATABASE_URL: z
+    .string()
+    .refine(
+      (v) => /^postgres(ql)?:\/\//.test(v) && URL.canParse(v),
+      'must be a postgres:// or postgresql:// URL', // never echo the value: it holds a password
+    )
+    .optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   TENANT_FILE: z.string().min(1).default('tenant.json'),
   M2M_CLIENT_SECRET: z.string().min(1).default(DEV_M2M_SECRET),
   TRUST_PROXY: z.enum(['true', 'false', '1', '0']).default('false'),
@@ -39,6 +48,8 @@ export type Config = {
   port: number;
   issuer: string;
   dataDir: string;
+  /** Where the tenant, oidc-provider's models and the keys live: SQLite in dataDir, or PostgreSQL. */
+  storage: StorageConfig;
   tenantFile: string;
   logLevel: string;
   /** Files of the certificate and key when the server itself terminates TLS. */
@@ -46,6 +57,10 @@ export type Config = {
   /** Secrets that tenant applications may name (`clientSecret: { env: NAME_CLIENT_SECRET }`); no other variable. */
   secrets: Record<string, string | undefined>;
 };
+
+export type StorageConfig =
+  | { kind: 'sqlite'; dataDir: string }
+  | { kind: 'postgres'; url: string; poolSize: number };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -56,6 +71,7 @@ const fromApp = (p: string) => (isAbsolute(p) ? p : resolve(APP_DIR, p));
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
+    // zod's messages name the rule, never the value, so DATABASE_URL's password is not shown.
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);
   }
@@ -88,18 +104,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (url.protocol !== 'https:' && !LOOPBACK_HOSTS.has(url.hostname)) {
       problems.push(`ISSUER must use https (got ${issuer})`);
     }
+    if (e.DATABASE_URL && !databaseTrafficProtected(e.DATABASE_URL)) {
+      problems.push(
+        'DATABASE_URL must name a loopback host or ask for TLS with sslmode=require, verify-ca or verify-full',
+      );
+    }
     if (problems.length > 0) {
       throw new ConfigError(
         `refusing development defaults with NODE_ENV=production:\n  ${problems.join('\n  ')}`,
       );
     }
   }
+  const dataDir = fromApp(e.DATA_DIR);
   return {
     production,
     trustProxy: e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1',
     port: e.PORT,
     issuer,
-    dataDir: fromApp(e.DATA_DIR),
+    dataDir,
+    storage: e.DATABASE_URL
+      ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
+      : { kind: 'sqlite', dataDir },
     tenantFile: fromApp(e.TENANT_FILE),
     logLevel: e.LOG_LEVEL,
     tls: tls && { certFile: fromApp(tls.certFile), keyFile: fromApp(tls.keyFile) },
@@ -108,4 +133,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       M2M_CLIENT_SECRET: e.M2M_CLIENT_SECRET,
     },
   };
+}
+
+/** Tokens, password hashes and private keys cross this connection: off this machine, only over TLS. */
+function databaseTrafficProtected(databaseUrl: string): boolean {
+  const url = new URL(databaseUrl);
+  const sslmode = url.searchParams.get('sslmode');
+  const host = decodeURIComponent(url.hostname) || url.searchParams.get('host') || '';
+  return (
+    LOOPBACK_HOSTS.has(host) ||
+    host.startsWith('/') ||
+    sslmode === 'require' ||
+    sslmode === 'verify-ca' ||
+    sslmode === 'verify-full'
+  );
 }

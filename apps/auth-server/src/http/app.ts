@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import { userinfoAudience } from '../oidc/resources.ts';
 import { markAuth0Logout } from '../oidc/sign-out.ts';
 import type { LoginThrottle } from '../security/login-throttle.ts';
-import type { TenantStore } from '../store/tenant-store.ts';
+import { isStoreUnavailable, type TenantStore } from '../store/storage.ts';
+import type { TenantSnapshot } from '../tenant/tenant-snapshot.ts';
 import { auth0Logout } from './auth0-logout.ts';
 import { interactionRoutes } from './interactions.ts';
 import { userinfoRoute } from './userinfo.ts';
@@ -19,7 +20,9 @@ export type AppDeps = {
   issuer: string;
   provider: () => Provider;
   publicJwks: () => ReturnType<typeof createLocalJWKSet>;
-  store: TenantStore;
+  tenant: TenantSnapshot;
+  /** Users (and the rest of the tenant's storage) for the hosted pages and /userinfo. */
+  users: TenantStore;
   throttle: LoginThrottle;
   csrfSecret: string;
   signupEnabled: boolean;
@@ -37,6 +40,13 @@ export function createApp(deps: AppDeps): RequestListener {
   // (throttling keys on it, so a spoofable header must not feed it).
   app.set('trust proxy', deps.trustProxy ? 1 : false);
 
+  // The synchronous header hooks below read the tenant as last loaded: bring it up to date first. When the
+  // database is unreachable the last view serves the headers; routes that need the data answer 503 themselves.
+  app.use(async (_req, _res, next) => {
+    await deps.tenant.fresh().catch(() => undefined);
+    next();
+  });
+
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -48,7 +58,7 @@ export function createApp(deps: AppDeps): RequestListener {
           'img-src': ["'self'"],
           // Forms post to this server, whose redirects then go to registered callbacks and logout URLs only
           // (browsers apply form-action to the redirects that follow a form submission).
-          'form-action': ["'self'", () => deps.store.redirectOrigins().join(' ')],
+          'form-action': ["'self'", () => deps.tenant.current().redirectOrigins.join(' ')],
           'frame-ancestors': ["'none'"],
           'base-uri': ["'none'"],
         },
@@ -69,8 +79,8 @@ export function createApp(deps: AppDeps): RequestListener {
 
   const toProvider = providerHandler(deps.provider);
 
-  app.get('/v2/logout', (req, res) => {
-    const decision = auth0Logout(req.query, deps.store);
+  app.get('/v2/logout', async (req, res) => {
+    const decision = auth0Logout(req.query, await deps.tenant.fresh());
     if (!decision.ok) {
       res.status(400).type('html').send(messagePage('Sign-out refused', decision.message));
       return;
@@ -89,7 +99,8 @@ export function createApp(deps: AppDeps): RequestListener {
     userinfoRoute({
       issuer: deps.issuer,
       userinfoAudience: userinfoAudience(deps.issuer),
-      store: deps.store,
+      tenant: deps.tenant,
+      users: deps.users,
       jwks: deps.publicJwks,
     }),
   );
@@ -103,6 +114,20 @@ export function createApp(deps: AppDeps): RequestListener {
   app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) {
       next(err);
+      return;
+    }
+    if (isStoreUnavailable(err)) {
+      deps.logger.warn({ err: (err as Error).message }, 'database unavailable');
+      res
+        .status(503)
+        .set('Retry-After', '1')
+        .type('html')
+        .send(
+          messagePage(
+            'Temporarily unavailable',
+            'The service cannot answer right now. Try again in a moment.',
+          ),
+        );
       return;
     }
     const status = (err as { status?: unknown }).status;

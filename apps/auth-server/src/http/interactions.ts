@@ -1,19 +1,23 @@
-// The hosted login, sign-up and consent pages on oidc-provider's interaction API (guide §6).
+// The hosted login, sign-up and consent pages on oidc-provider's interaction API.
 import express, { type Request, type Response, Router } from 'express';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { allowedScopes } from '../oidc/rbac-policy.ts';
+import { allowedScopes, permissionsOf } from '../oidc/rbac-policy.ts';
 import { fromResource } from '../oidc/resources.ts';
 import { csrfToken, csrfValid } from '../security/csrf.ts';
 import type { LoginThrottle } from '../security/login-throttle.ts';
 import { hashPassword, needsRehash, verifyPassword } from '../security/passwords.ts';
-import type { TenantStore } from '../store/tenant-store.ts';
+import { isStoreUnavailable, type TenantStore, type UserRecord } from '../store/storage.ts';
+import { registerUser, TenantAdminError } from '../tenant/tenant-admin.ts';
+import { PASSWORD_MIN_LENGTH, passwordSchema } from '../tenant/tenant-schema.ts';
+import type { TenantSnapshot } from '../tenant/tenant-snapshot.ts';
 import { consentPage, loginPage, messagePage, signupPage } from './views.ts';
 
 export type InteractionDeps = {
   provider: () => Provider;
-  store: TenantStore;
+  tenant: TenantSnapshot;
+  users: TenantStore;
   throttle: LoginThrottle;
   csrfSecret: string;
   signupEnabled: boolean;
@@ -29,13 +33,13 @@ const loginForm = z.object({ email: z.string().trim().max(320), password: z.stri
 const signupForm = z.object({
   name: z.string().trim().max(200).optional(),
   email: z.string().trim().email().max(320),
-  password: z.string().min(12).max(1024),
+  password: passwordSchema,
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function interactionRoutes(deps: InteractionDeps): Router {
-  const { store, throttle, csrfSecret, logger } = deps;
+  const { tenant, users, throttle, csrfSecret, logger } = deps;
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
 
@@ -51,7 +55,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       const d = await deps.provider().interactionDetails(req, res);
       if (d.uid !== req.params.uid) throw new Error('uid mismatch');
       return d;
-    } catch {
+    } catch (err) {
+      if (isStoreUnavailable(err)) throw err;
       res
         .status(400)
         .type('html')
@@ -111,7 +116,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     }
     if (d.prompt.name === 'consent') {
       const accountId = d.session?.accountId;
-      const user = accountId ? store.findUserById(accountId) : undefined;
+      const user = accountId ? await users.findUserById(accountId) : undefined;
       if (!user) {
         res
           .status(400)
@@ -125,7 +130,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
           csrf,
           clientName: name,
           user: user.name,
-          scopes: consentScopes(d, user.id),
+          scopes: await consentScopes(d, user.id),
         }),
       );
       return;
@@ -137,7 +142,9 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   });
 
   /** The scopes to show on the consent page: the requested API scopes this user may receive, with descriptions. */
-  function consentScopes(d: Awaited<ReturnType<Provider['interactionDetails']>>, userId: string) {
+  async function consentScopes(d: Awaited<ReturnType<Provider['interactionDetails']>>, userId: string) {
+    const view = await tenant.fresh();
+    const roles = await users.userRoles(userId);
     const out: { value: string; description: string }[] = [];
     const oidc: Record<string, string> = {
       profile: 'Your name and nickname',
@@ -148,11 +155,10 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     for (const s of requested) if (oidc[s]) out.push({ value: s, description: oidc[s] });
     const details = d.prompt.details as { missingResourceScopes?: Record<string, string[]> };
     for (const [resource, scopes] of Object.entries(details.missingResourceScopes ?? {})) {
-      const api = store.getApi(fromResource(resource));
+      const api = view.api(fromResource(resource));
       if (!api) continue;
-      const allowed =
-        allowedScopes(api, { kind: 'user', permissions: store.userPermissions(userId, api.identifier) }) ??
-        [];
+      const permissions = permissionsOf(view, roles, api.identifier);
+      const allowed = allowedScopes(api, { kind: 'user', permissions }) ?? [];
       for (const s of api.scopes) if (scopes.includes(s.value) && allowed.includes(s.value)) out.push(s);
     }
     return out;
@@ -189,11 +195,11 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       fail(429, verdict.reason === 'busy' ? BUSY_ERROR : LOCKED_ERROR);
       return;
     }
-    let user: ReturnType<typeof store.findUserByEmail>;
+    let user: UserRecord | undefined;
     let ok = false;
     try {
       if (verdict.delayMs > 0) await sleep(verdict.delayMs);
-      user = store.findUserByEmail(email);
+      user = await users.findUserByEmail(email);
       // Unknown users cost the same hashing work and get the same message.
       ok = (await verifyPassword(parsed.data.password, user?.passwordHash)) && Boolean(user);
     } finally {
@@ -206,7 +212,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     }
     if (needsRehash(user.passwordHash)) {
       // The password is at hand only now: store it under today's hash parameters.
-      store.updatePasswordHash(user.id, await hashPassword(parsed.data.password));
+      await users.updatePasswordHash(user.id, await hashPassword(parsed.data.password));
       logger.info({ userId: user.id }, 'password hash upgraded');
     }
     await deps
@@ -270,7 +276,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       return;
     }
     if (!parsed.success) {
-      again(400, 'Enter a valid email and a password of at least 12 characters.');
+      again(400, `Enter a valid email and a password of at least ${PASSWORD_MIN_LENGTH} characters.`);
       return;
     }
     const { email, password } = parsed.data;
@@ -278,20 +284,23 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       again(400, 'Choose a password that does not contain your email.');
       return;
     }
+    let user: UserRecord;
     try {
-      const user = await store.createUser(email, parsed.data.name || email.split('@')[0]!, password);
-      logger.info({ userId: user.id }, 'user signed up');
-      await deps
-        .provider()
-        .interactionFinished(
-          req,
-          res,
-          { login: { accountId: user.id, amr: ['pwd'] } },
-          { mergeWithLastSubmission: false },
-        );
-    } catch {
+      user = await registerUser(users, { email, name: parsed.data.name || email.split('@')[0]!, password });
+    } catch (err) {
+      if (!(err instanceof TenantAdminError)) throw err;
       again(400, 'This email cannot be used to sign up. Sign in instead.');
+      return;
     }
+    logger.info({ userId: user.id }, 'user signed up');
+    await deps
+      .provider()
+      .interactionFinished(
+        req,
+        res,
+        { login: { accountId: user.id, amr: ['pwd'] } },
+        { mergeWithLastSubmission: false },
+      );
   });
 
   router.post('/interaction/:uid/confirm', form, async (req, res) => {
