@@ -418,6 +418,7 @@ class SqliteOidcStore implements OidcStore {
 class KeyFileStore implements KeyStore {
   private readonly dataDir: string;
   private readonly sql: Statements;
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(dataDir: string, sql: Statements) {
     this.dataDir = dataDir;
@@ -428,17 +429,31 @@ class KeyFileStore implements KeyStore {
     return readKeyFile(this.dataDir);
   }
 
-  async update(fn: (current: KeySet | undefined) => Promise<KeySet>): Promise<KeySet> {
-    // The database's write lock orders key changes of the server and CLI processes sharing this DATA_DIR.
-    this.sql.run('BEGIN IMMEDIATE');
-    try {
+  update(fn: (current: KeySet | undefined) => Promise<KeySet>): Promise<KeySet> {
+    const run = this.queue.then(() => this.updateOnce(fn));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Optimistic: `fn` works on the file as read, then the write happens under the database's write lock
+   * (which orders the server and CLI processes sharing this DATA_DIR) only if nobody rewrote the file
+   * meanwhile; otherwise `fn` runs again on the newer keys. No lock is held while `fn` awaits.
+   */
+  private async updateOnce(fn: (current: KeySet | undefined) => Promise<KeySet>): Promise<KeySet> {
+    for (;;) {
+      const version = keyFileVersion(this.dataDir);
       const next = await fn(readKeyFile(this.dataDir));
-      writeKeyFile(this.dataDir, next);
-      this.sql.run('COMMIT');
-      return next;
-    } catch (err) {
-      this.sql.run('ROLLBACK');
-      throw err;
+      this.sql.run('BEGIN IMMEDIATE');
+      try {
+        const unchanged = keyFileVersion(this.dataDir) === version;
+        if (unchanged) writeKeyFile(this.dataDir, next);
+        this.sql.run('COMMIT');
+        if (unchanged) return next;
+      } catch (err) {
+        this.sql.run('ROLLBACK');
+        throw err;
+      }
     }
   }
 }
