@@ -1,6 +1,6 @@
 // The authorization server itself, started by main.ts once the thread pool is sized.
 import pino from 'pino';
-import { ConfigError, loadConfig } from './config/config.ts';
+import { ConfigError, describeStorage, loadConfig } from './config/config.ts';
 import { KeyStoreError } from './keys/key-store.ts';
 import { startServer } from './server.ts';
 import { KeyFileError } from './store/sqlite/key-file.ts';
@@ -13,7 +13,7 @@ try {
   const config = loadConfig();
   const server = await startServer(config, logger);
   logger.info(
-    { issuer: config.issuer, listening: server.url },
+    { issuer: config.issuer, listening: server.url, storage: describeStorage(config.storage) },
     `authorization server ready: issuer ${config.issuer}`,
   );
   let stopping = false;

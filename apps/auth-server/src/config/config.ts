@@ -148,3 +148,10 @@ function databaseTrafficProtected(databaseUrl: string): boolean {
     sslmode === 'verify-full'
   );
 }
+
+/** Where the data is, for logs: the database's host, port and name, never its user or password. */
+export function describeStorage(storage: StorageConfig): string {
+  if (storage.kind === 'sqlite') return `SQLite in ${storage.dataDir}`;
+  const url = new URL(storage.url);
+  return `PostgreSQL at ${url.host}${url.pathname}`;
+}

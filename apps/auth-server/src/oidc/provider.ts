@@ -333,11 +333,17 @@ export function createProvider(opts: {
     },
     async renderError(ctx, out) {
       ctx.type = 'html';
-      ctx.body = messagePage(
-        'Something went wrong',
-        'The request could not be completed. Return to the application and try again.',
-        `${out.error}: ${out.error_description ?? ''}`,
-      );
+      ctx.body =
+        out.error === 'temporarily_unavailable'
+          ? messagePage(
+              'Temporarily unavailable',
+              'The service cannot answer right now. Try again in a moment.',
+            )
+          : messagePage(
+              'Something went wrong',
+              'The request could not be completed. Return to the application and try again.',
+              `${out.error}: ${out.error_description ?? ''}`,
+            );
     },
   };
 
