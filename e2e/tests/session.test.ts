@@ -22,10 +22,14 @@ const LIFETIME = 10;
 const suite = browserSuite({ accessTokenLifetime: LIFETIME });
 
 const silentRequests = (requests: RecordedRequest[], issuer: string) =>
-  requests.filter((r) => r.url.startsWith(`${issuer}authorize`) && new URL(r.url).searchParams.get('prompt') === 'none');
+  requests.filter(
+    (r) => r.url.startsWith(`${issuer}authorize`) && new URL(r.url).searchParams.get('prompt') === 'none',
+  );
 
 const topLevelVisits = (requests: RecordedRequest[], origin: string) =>
-  requests.filter((r) => r.isNavigation && r.url.startsWith(origin) && !r.url.includes('response_mode=web_message'));
+  requests.filter(
+    (r) => r.isNavigation && r.url.startsWith(origin) && !r.url.includes('response_mode=web_message'),
+  );
 
 async function signedOutInNavbar(page: Page): Promise<void> {
   await page.waitForFunction(
@@ -94,7 +98,11 @@ suite.test(
       (r) => r.method === 'POST' && r.url === system.tokenEndpoint,
     ).length;
     assert.ok(refreshes >= 4, `the tabs renewed their tokens (${refreshes} token requests)`);
-    assert.doesNotMatch(system.logs('auth').join('\n'), /grant revoked/, 'no refresh-token family was revoked');
+    assert.doesNotMatch(
+      system.logs('auth').join('\n'),
+      /grant revoked/,
+      'no refresh-token family was revoked',
+    );
   },
   { timeoutMs: 90_000 },
 );
@@ -116,7 +124,10 @@ suite.test('signing out in one tab signs the other tab out at once', async (sess
     session.requests.filter((r) => r.isNavigation).length > navigationsOfSecond,
     'only the first tab navigated',
   );
-  await eventually(async () => (await second.locator('[data-test=login]').count()) === 1 || undefined, 'Log In in the second tab');
+  await eventually(
+    async () => (await second.locator('[data-test=login]').count()) === 1 || undefined,
+    'Log In in the second tab',
+  );
   const after = await call(second, 'private');
   assert.equal(after.status, '401', 'the second tab holds no token any more');
 });

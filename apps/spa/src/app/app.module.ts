@@ -80,10 +80,6 @@ export function defineAppModule(config: SpaConfig, origin: string): void {
     .component('callbackPage', callbackComponent)
     .component('notFoundPage', notFoundComponent)
     // Instantiate early so no `unauthenticated` event is missed; then restore the session, if any.
-    .run([
-      'sessionNotice',
-      'auth',
-      (_sessionNotice: SessionNoticeService, auth: AuthService) => auth.start(),
-    ])
+    .run(['sessionNotice', 'auth', (_sessionNotice: SessionNoticeService, auth: AuthService) => auth.start()])
     .run(focusHeadingOnRouteChange);
 }

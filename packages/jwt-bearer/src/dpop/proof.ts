@@ -41,9 +41,9 @@ export function normaliseHtu(value: string): string | undefined {
   const url = new URL(value);
   url.search = '';
   url.hash = '';
-  return url.href.replace(/%([0-9a-f]{2})/gi, (escape, hex: string) => {
+  return url.href.replace(/%([0-9a-f]{2})/gi, (encoded, hex: string) => {
     const char = String.fromCharCode(Number.parseInt(hex, 16));
-    return /[A-Za-z0-9\-._~]/.test(char) ? char : escape.toUpperCase();
+    return /[A-Za-z0-9\-._~]/.test(char) ? char : encoded.toUpperCase();
   });
 }
 
