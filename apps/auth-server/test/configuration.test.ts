@@ -83,6 +83,41 @@ describe('configuration', () => {
     assert.equal(ok.production, true);
   });
 
+  it('keeps the data in SQLite by default and in PostgreSQL with DATABASE_URL, never echoing the URL', () => {
+    assert.equal(loadConfig({}).storage.kind, 'sqlite');
+    const pg = loadConfig({ DATABASE_URL: 'postgres://auth:s3cret-pw@127.0.0.1:5432/auth' }).storage;
+    assert.deepEqual(pg, {
+      kind: 'postgres',
+      url: 'postgres://auth:s3cret-pw@127.0.0.1:5432/auth',
+      poolSize: 10,
+    });
+    for (const bad of ['mysql://auth:s3cret-pw@db/auth', 'postgres://auth:s3cret-pw@[db', 's3cret-pw']) {
+      const err = (() => {
+        try {
+          loadConfig({ DATABASE_URL: bad });
+        } catch (e) {
+          return e as Error;
+        }
+      })();
+      assert.match(String(err?.message), /DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/, bad);
+      assert.doesNotMatch(String(err?.message), /s3cret-pw/);
+    }
+    const production = {
+      NODE_ENV: 'production',
+      M2M_CLIENT_SECRET: 'x'.repeat(40),
+      ISSUER: 'https://auth.example.com',
+    };
+    assert.throws(
+      () => loadConfig({ ...production, DATABASE_URL: 'postgres://auth:pw@db.internal/auth' }),
+      /DATABASE_URL must name a loopback host or ask for TLS/,
+    );
+    for (const fine of [
+      'postgres://auth:pw@db.internal/auth?sslmode=verify-full',
+      'postgres://auth:pw@127.0.0.1/auth',
+    ])
+      assert.equal(loadConfig({ ...production, DATABASE_URL: fine }).storage.kind, 'postgres');
+  });
+
   it('does not start in production with the demo passwords of the default tenant', () => {
     const stderr = startFails({ NODE_ENV: 'production', M2M_CLIENT_SECRET: 'x'.repeat(40) });
     assert.match(
