@@ -18,7 +18,7 @@ import { LoginThrottle } from './security/login-throttle.ts';
 import { verifyPassword } from './security/passwords.ts';
 import { openStorage } from './store/open-storage.ts';
 import { SqliteStorage } from './store/sqlite/sqlite-storage.ts';
-import type { KeySet, Storage, TenantStore } from './store/storage.ts';
+import { isStoreUnavailable, type KeySet, type Storage, type TenantStore } from './store/storage.ts';
 import { seedTenant } from './tenant/tenant-admin.ts';
 import { loadTenantFile, type Tenant, TenantError } from './tenant/tenant-schema.ts';
 import { TenantSnapshot } from './tenant/tenant-snapshot.ts';
@@ -80,12 +80,14 @@ async function serve(config: Config, logger: Logger, storage: Storage, tenantFil
       if (version === keysVersion) return;
       const next = await readKeys(storage.keys);
       keysVersion = version;
-      if (!next || JSON.stringify(next.signingKeys) === JSON.stringify(keys.signingKeys)) return;
+      if (!next || signingState(next) === signingState(keys)) return;
       keys = { ...next, cookieKeys: keys.cookieKeys, csrfSecret: keys.csrfSecret };
       current = build(keys);
       logger.info({ kids: keys.signingKeys.map((k) => `${k.jwk.kid}:${k.state}`) }, 'signing keys reloaded');
     } catch (err) {
-      logger.error({ err }, 'could not reload signing keys; keeping the previous ones');
+      // An outage is reported by the storage itself; the keys are checked again in a second.
+      if (!isStoreUnavailable(err))
+        logger.error({ err }, 'could not reload signing keys; keeping the previous ones');
     } finally {
       reloading = false;
     }
@@ -133,6 +135,9 @@ async function serve(config: Config, logger: Logger, storage: Storage, tenantFil
     },
   };
 }
+
+/** What decides the provider's keystore: which keys there are and which one signs. */
+const signingState = (keys: KeySet) => keys.signingKeys.map((k) => `${k.jwk.kid}:${k.state}`).join(' ');
 
 function localThrottleDatabase(dataDir: string): DatabaseSync {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });

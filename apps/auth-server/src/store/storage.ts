@@ -106,7 +106,10 @@ export type KeySet = { signingKeys: SigningKey[]; cookieKeys: string[]; csrfSecr
 
 export interface KeyStore {
   read(): Promise<KeySet | undefined>;
-  /** Read, change and write as one step: concurrent updates (two instances starting, two CLIs) apply in turn. */
+  /**
+   * Read, change and write as one step: concurrent updates (two instances starting, two CLIs) apply in turn.
+   * When `fn` returns `current` itself, nothing is written.
+   */
   update(fn: (current: KeySet | undefined) => Promise<KeySet>): Promise<KeySet>;
 }
 

@@ -511,7 +511,9 @@ class PostgresKeyStore implements KeyStore {
 
   update(fn: (current: KeySet | undefined) => Promise<KeySet>): Promise<KeySet> {
     return inTransaction(this.pool, 'auth-server keys', async (sql) => {
-      const next = await fn(await this.readWith(sql));
+      const current = await this.readWith(sql);
+      const next = await fn(current);
+      if (next === current) return next; // nothing to write, and nothing for the other instances to reload
       const kids = next.signingKeys.map((k) => k.jwk.kid!);
       await sql.query('DELETE FROM signing_keys WHERE NOT (kid = ANY($1))', [kids]);
       for (const k of next.signingKeys) {

@@ -443,7 +443,9 @@ class KeyFileStore implements KeyStore {
   private async updateOnce(fn: (current: KeySet | undefined) => Promise<KeySet>): Promise<KeySet> {
     for (;;) {
       const version = keyFileVersion(this.dataDir);
-      const next = await fn(readKeyFile(this.dataDir));
+      const current = readKeyFile(this.dataDir);
+      const next = await fn(current);
+      if (next === current) return next;
       this.sql.run('BEGIN IMMEDIATE');
       try {
         const unchanged = keyFileVersion(this.dataDir) === version;
