@@ -101,10 +101,16 @@ describe('a PostgreSQL restart under load', () => {
 
     const outcomes: Outcome[] = [];
     let running = true;
+    const userinfo = (base: string) =>
+      timed('userinfo', `${base}userinfo`, {
+        headers: { authorization: `Bearer ${tokens.access_token}`, accept: 'application/json' },
+      });
     const load = (async () => {
       for (let i = 0; running; i++) {
         const base = (i % 2 ? b : a).issuer;
-        outcomes.push(await (i % 5 === 4 ? authorizePage(base) : clientCredentials(base)));
+        outcomes.push(
+          await (i % 5 === 4 ? authorizePage(base) : i % 7 === 6 ? userinfo(base) : clientCredentials(base)),
+        );
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
@@ -143,8 +149,8 @@ describe('a PostgreSQL restart under load', () => {
         /\bat .+\.(ts|js):\d+|StoreUnavailableError|node_modules/,
         'no stack trace',
       );
-      if (o.kind === 'client_credentials') assert.equal(JSON.parse(o.body).error, 'temporarily_unavailable');
-      else assert.match(o.body, /<h1>Temporarily unavailable<\/h1>/);
+      if (o.kind === 'authorize') assert.match(o.body, /<h1>Temporarily unavailable<\/h1>/);
+      else assert.equal(JSON.parse(o.body).error, 'temporarily_unavailable');
     }
     assert.ok(outcomes.slice(-20).every(ok), `recovered by itself: ${summary}`);
     assert.ok(restartStarted > 0 && backAt > restartStarted);

@@ -111,16 +111,20 @@ export function createApp(deps: AppDeps): RequestListener {
 
   // Errors passed to Express (body-parser's 413 / 415 / 400 on the hosted forms, a failed static file):
   // a short page with the status, never Express's default page, which shows the stack trace outside production.
-  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) {
       next(err);
       return;
     }
+    // The database is unreachable: come back soon, in the form the caller reads (/userinfo: JSON).
     if (isStoreUnavailable(err)) {
       deps.logger.warn({ err: (err as Error).message }, 'database unavailable');
+      res.status(503).set('Retry-After', '1');
+      if (req.accepts(['html', 'json']) === 'json') {
+        res.json({ error: 'temporarily_unavailable', error_description: 'try again in a moment' });
+        return;
+      }
       res
-        .status(503)
-        .set('Retry-After', '1')
         .type('html')
         .send(
           messagePage(

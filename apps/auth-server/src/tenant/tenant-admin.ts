@@ -129,7 +129,8 @@ export class TenantAdmin {
     const view = await this.snapshot.fresh();
     const exists = () => new TenantAdminError(`role ${name} already exists`);
     if (view.role(name)) throw exists();
-    if (scopes.length > 0 && api === undefined) throw new TenantAdminError('--api is required with --scope');
+    if (scopes.length > 0 && api === undefined)
+      throw new TenantAdminError('permissions need the API they are for');
     for (const scope of scopes) this.requireScope(view, api!, scope);
     await conflictAs(exists, () =>
       this.store.transaction(async (tx) => {

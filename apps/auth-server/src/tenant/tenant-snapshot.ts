@@ -12,7 +12,8 @@ export class TenantView {
   readonly webOrigins: ReadonlySet<string>;
   private readonly apis: Map<string, ApiDefinition>;
   private readonly applications: Map<string, ApplicationRecord>;
-  private readonly grants = new Map<string, string[]>();
+  /** client id → API → scopes */
+  private readonly grants = new Map<string, Map<string, string[]>>();
   private readonly roles: Map<string, RoleRecord>;
 
   constructor(config: TenantConfig) {
@@ -21,8 +22,9 @@ export class TenantView {
     this.applications = new Map(config.applications.map((a) => [a.clientId, a]));
     this.roles = new Map(config.roles.map((r) => [r.name, r]));
     for (const g of config.clientGrants) {
-      const key = grantKey(g.clientId, g.api);
-      this.grants.set(key, [...(this.grants.get(key) ?? []), g.scope]);
+      const byApi = this.grants.get(g.clientId) ?? new Map<string, string[]>();
+      byApi.set(g.api, [...(byApi.get(g.api) ?? []), g.scope]);
+      this.grants.set(g.clientId, byApi);
     }
     const redirects = new Set<string>();
     const web = new Set<string>();
@@ -49,18 +51,15 @@ export class TenantView {
 
   /** Scopes of a client grant, or undefined when the client has no grant for that API. */
   clientGrantScopes(clientId: string, api: string): string[] | undefined {
-    return this.grants.get(grantKey(clientId, api));
+    return this.grants.get(clientId)?.get(api);
   }
 
   clientGrants(): { clientId: string; api: string; scopes: string[] }[] {
-    return [...this.grants].map(([key, scopes]) => {
-      const [clientId, api] = key.split('\n') as [string, string];
-      return { clientId, api, scopes };
-    });
+    return [...this.grants].flatMap(([clientId, byApi]) =>
+      [...byApi].map(([api, scopes]) => ({ clientId, api, scopes })),
+    );
   }
 }
-
-const grantKey = (clientId: string, api: string) => `${clientId}\n${api}`;
 
 export class TenantSnapshot {
   private readonly storage: Storage;

@@ -2,7 +2,7 @@
 // A pool serves queries; one more connection LISTENs for changes to the tenant and the keys.
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { ApiDefinition } from '../../tenant/tenant-schema.ts';
+import { type ApiDefinition, applicationSettingsSchema } from '../../tenant/tenant-schema.ts';
 import {
   type ApplicationRecord,
   type ChangeTopic,
@@ -190,11 +190,11 @@ class PostgresTenantStore implements TenantStore {
           secret: string | null;
         }>('SELECT settings, secret_env, secret FROM clients ORDER BY client_id')
       ).map(
-        (r) =>
-          ({
-            ...r.settings,
-            secret: r.secret_env ? { env: r.secret_env } : r.secret ? { value: r.secret } : null,
-          }) as ApplicationRecord,
+        (r): ApplicationRecord => ({
+          // Parsed, so that a default added to the schema later applies to applications stored before.
+          ...applicationSettingsSchema.parse(r.settings),
+          secret: r.secret_env ? { env: r.secret_env } : r.secret ? { value: r.secret } : null,
+        }),
       );
       const clientGrants = (
         await sql.rows<{ client_id: string; api: string; scope: string }>(

@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { AdapterPayload } from 'oidc-provider';
-import type { ApiDefinition } from '../../tenant/tenant-schema.ts';
+import { type ApiDefinition, applicationSettingsSchema } from '../../tenant/tenant-schema.ts';
 import {
   type ApplicationRecord,
   type ChangeTopic,
@@ -133,7 +133,8 @@ class SqliteTenantStore implements TenantStore {
       .all<ClientRow>('SELECT settings, secret_env, secret FROM clients ORDER BY client_id')
       .map(
         (r): ApplicationRecord => ({
-          ...JSON.parse(r.settings),
+          // Parsed, so that a default added to the schema later applies to applications stored before.
+          ...applicationSettingsSchema.parse(JSON.parse(r.settings)),
           secret: r.secret_env ? { env: r.secret_env } : r.secret ? { value: r.secret } : null,
         }),
       );
