@@ -354,8 +354,11 @@ conformance('SQLite', {
       storage,
       twin: async () => new SqliteStorage(dir),
       async done() {
-        await storage.close();
-        removeDir(dir);
+        try {
+          await storage.close();
+        } finally {
+          removeDir(dir);
+        }
       },
     };
   },
