@@ -73,7 +73,10 @@ function tenantCli(args: string[]) {
     encoding: 'utf8',
   });
   assert.equal(run.status, 0, run.stderr);
-  assert.doesNotMatch(run.stdout + run.stderr, new RegExp(new URL(databaseUrl).password));
+  assert.ok(
+    !(run.stdout + run.stderr).includes(new URL(databaseUrl).password),
+    'the password is not printed',
+  );
   return run.stdout;
 }
 
@@ -250,11 +253,12 @@ describe('two authorization servers on one PostgreSQL', () => {
   });
 
   it('never print the database password', () => {
-    const password = new URL(databaseUrl).password;
-    assert.ok(password.length > 8);
+    // The kit's own server has a random 24-character password; a short external one could occur by chance.
+    const password = decodeURIComponent(new URL(databaseUrl).password);
     for (const s of instances) {
-      assert.doesNotMatch(s.output(), new RegExp(password));
-      assert.match(s.output(), /PostgreSQL at 127\.0\.0\.1:\d+\/testkit_/);
+      if (password.length >= 12) assert.ok(!s.output().includes(password), 'the password is not printed');
+      assert.ok(!s.output().includes(databaseUrl), 'the URL is not printed');
+      assert.match(s.output(), /storage":"PostgreSQL at [^"@]+\/testkit_\w+"/);
     }
   });
 });
