@@ -12,6 +12,8 @@ const LEVELS: Record<number, string> = {
 };
 // Fields every pino line carries, or that the HTTP summary already shows.
 const OMITTED = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'req', 'res', 'responseTime', 'reqId']);
+// The API's own request line: { method, path, status, ms, ... } with msg "request".
+const REQUEST_FIELDS = new Set(['method', 'path', 'status', 'ms', 'service']);
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching terminal escape sequences is the point
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
 
@@ -43,7 +45,11 @@ export function formatLogLine(raw: string): string {
   const parts = [clock(entry['time']), LEVELS[entry['level']] ?? String(entry['level'])];
   const req = entry['req'] as { method?: string; url?: string } | undefined;
   const res = entry['res'] as { statusCode?: number } | undefined;
-  if (req?.method && req.url) {
+  const flatRequest = entry['msg'] === 'request' && typeof entry['method'] === 'string';
+  if (flatRequest) {
+    parts.push(`${entry['method']} ${entry['path']} ${entry['status']}`);
+    if (typeof entry['ms'] === 'number') parts.push(`${Math.round(entry['ms'])} ms`);
+  } else if (req?.method && req.url) {
     parts.push(`${req.method} ${req.url}`);
     if (res?.statusCode !== undefined) parts.push(String(res.statusCode));
     if (typeof entry['responseTime'] === 'number') parts.push(`${Math.round(entry['responseTime'])} ms`);
@@ -54,7 +60,7 @@ export function formatLogLine(raw: string): string {
     parts.push(entry['msg']);
   }
   for (const [key, value] of Object.entries(entry)) {
-    if (OMITTED.has(key) || value === undefined) continue;
+    if (OMITTED.has(key) || value === undefined || (flatRequest && REQUEST_FIELDS.has(key))) continue;
     if (key === 'err' && value && typeof value === 'object') {
       const err = value as { type?: string; message?: string; stack?: string };
       parts.push(`err=${compact(`${err.type ?? 'Error'}: ${err.message ?? ''}`)}`);

@@ -184,7 +184,7 @@ for (const width of [320, 1280]) {
       await check('the sign-up page with an error');
 
       // Consent: a third-party application asks bob for read:messages.
-      const discovery = (await (await fetch(`${system.issuer}/.well-known/openid-configuration`)).json()) as {
+      const discovery = (await (await fetch(`${system.issuer}.well-known/openid-configuration`)).json()) as {
         authorization_endpoint: string;
         end_session_endpoint: string;
       };

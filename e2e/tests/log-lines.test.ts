@@ -23,6 +23,26 @@ test('an HTTP log line shows method, path, status and time', () => {
   assert.doesNotMatch(formatLogLine(line), /Bearer/, 'request headers are not echoed');
 });
 
+test("the API's request line shows method, path, status, time, then the caller or the refusal", () => {
+  const base = {
+    level: 30,
+    time: at,
+    service: 'api',
+    method: 'GET',
+    path: '/api/private',
+    ms: 0.4,
+    msg: 'request',
+  };
+  assert.equal(
+    formatLogLine(JSON.stringify({ ...base, status: 200, sub: 'auth0|alice', client_id: 'spa' })),
+    '14:02:03 INFO  GET /api/private 200 0 ms sub=auth0|alice client_id=spa',
+  );
+  assert.equal(
+    formatLogLine(JSON.stringify({ ...base, status: 401, refusal: 'ERR_TOKEN_SIGNATURE' })),
+    '14:02:03 INFO  GET /api/private 401 0 ms refusal=ERR_TOKEN_SIGNATURE',
+  );
+});
+
 test('an error shows its type and message, not its stack', () => {
   const line = JSON.stringify({
     level: 60,

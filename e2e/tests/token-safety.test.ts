@@ -2,6 +2,8 @@
 // the allow-listed API origin (not to a look-alike host, another port or another scheme, which
 // the original sample's unanchored host pattern let through), and every page runs under its CSP.
 import assert from 'node:assert/strict';
+import { createHash, randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { Page, Route } from 'playwright-core';
 import { freePort } from '../../scripts/system.ts';
 import type { Session } from '../support/browser.ts';
@@ -66,7 +68,11 @@ suite.test(
     const sent = session.requests.find((r) => r.url === `${system.urls.api}/api/private`)?.headers[
       'authorization'
     ];
-    assert.equal(sent, `Bearer ${issued.access_token}`, 'the API call carried the issued token');
+    assert.equal(
+      sent,
+      `DPoP ${issued.access_token}`,
+      'the API call carried the issued token, bound to the page (DPoP)',
+    );
     const { jti } = await readTokenPanel(page);
 
     const secrets: Record<string, string> = {
@@ -116,7 +122,12 @@ suite.test(
 
     // Answer every decoy (and its CORS preflight, if a token ever caused one) inside the browser:
     // nothing leaves the machine, and a request that would carry a header is still completed and seen.
-    const seenByRoute: Array<{ url: string; method: string; authorization: string | undefined }> = [];
+    const seenByRoute: Array<{
+      url: string;
+      method: string;
+      authorization: string | undefined;
+      dpop: string | undefined;
+    }> = [];
     const isDecoy = (url: URL) => decoys.includes(url.href) || url.href === probe;
     await context.route(isDecoy, async (route: Route) => {
       const request = route.request();
@@ -125,6 +136,7 @@ suite.test(
         url: request.url(),
         method: request.method(),
         authorization: headers['authorization'],
+        dpop: headers['dpop'],
       });
       await route.fulfill({
         status: request.method() === 'OPTIONS' ? 204 : 200,
@@ -153,8 +165,8 @@ suite.test(
     const [realHeader] = bearerOf(session, `${system.urls.api}/api/private`);
     assert.match(
       realHeader ?? '',
-      /^Bearer [\w-]+\.[\w-]+\.[\w-]+$/,
-      'the API request carries the access token',
+      /^DPoP [\w-]+\.[\w-]+\.[\w-]+$/,
+      'the API request carries the access token, with the DPoP scheme',
     );
 
     assert.equal(statuses.probe, 200);
@@ -170,6 +182,7 @@ suite.test(
       const gets = seenByRoute.filter((r) => r.url === decoy && r.method === 'GET');
       assert.equal(gets.length, 1, `${decoy} was requested once`);
       assert.equal(gets[0]!.authorization, undefined, `${decoy} carried an Authorization header`);
+      assert.equal(gets[0]!.dpop, undefined, `${decoy} carried a DPoP proof`);
       assert.deepEqual(
         bearerOf(session, decoy),
         [undefined],
@@ -253,5 +266,85 @@ suite.test(
     // Expected here (the browser also logs both to the console); the suite checks nothing else happened.
     session.cspViolations.length = 0;
     session.console.length = 0;
+  },
+);
+
+suite.test(
+  'a DPoP-bound token copied out of the page is refused anywhere else, with the RFC 9449 answer',
+  async (session, system) => {
+    const { page } = session;
+    await openApp(page, system.urls.spa);
+    await signIn(page, system.urls.spa, ALICE);
+    await goToPing(page);
+    assert.equal((await call(page, 'private')).status, '200', "the page's own call succeeds");
+    const sent = session.requests.find(
+      (r) => r.url === `${system.urls.api}/api/private` && r.method === 'GET',
+    );
+    const token = sent?.headers['authorization']?.replace(/^DPoP /, '') ?? '';
+    const proof = sent?.headers['dpop'] ?? '';
+    assert.match(token, /^[\w-]+\.[\w-]+\.[\w-]+$/, 'the call carried a DPoP-bound token');
+    assert.match(proof, /^[\w-]+\.[\w-]+\.[\w-]+$/, 'and a proof');
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as {
+      cnf?: { jkt?: string };
+    };
+    assert.ok(claims.cnf?.jkt, 'the token is bound to a key (cnf.jkt)');
+
+    // What a thief holding the token can do from elsewhere (their own key included).
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const thiefJwk = await exportJWK(publicKey);
+    const thiefProof = (htm: string, htu: string) =>
+      new SignJWT({
+        htm,
+        htu,
+        jti: randomUUID(),
+        iat: Math.floor(Date.now() / 1000),
+        ath: createHash('sha256').update(token).digest('base64url'),
+      })
+        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: thiefJwk })
+        .sign(privateKey);
+    const url = `${system.urls.api}/api/private`;
+    const attempts: [string, string, Record<string, string>, RegExp][] = [
+      [
+        'replayed as a bearer token',
+        url,
+        { authorization: `Bearer ${token}` },
+        /^DPoP .*error="invalid_token"/,
+      ],
+      ['without a proof', url, { authorization: `DPoP ${token}` }, /error="invalid_dpop_proof"/],
+      [
+        "with the page's proof again",
+        url,
+        { authorization: `DPoP ${token}`, dpop: proof },
+        /error="invalid_dpop_proof".*used before/,
+      ],
+      [
+        "with the page's proof for another URL",
+        `${system.urls.api}/api/private-scoped`,
+        { authorization: `DPoP ${token}`, dpop: proof },
+        /another URL/,
+      ],
+      [
+        'with a proof from another key',
+        url,
+        { authorization: `DPoP ${token}`, dpop: await thiefProof('GET', url) },
+        /not bound to/,
+      ],
+    ];
+    for (const [what, target, headers, challenge] of attempts) {
+      const res = await fetch(target, { headers });
+      assert.equal(res.status, 401, what);
+      assert.match(res.headers.get('www-authenticate') ?? '', challenge, what);
+    }
+    const post = await fetch(`${system.urls.api}/api/messages`, {
+      method: 'POST',
+      headers: {
+        authorization: `DPoP ${token}`,
+        dpop: await thiefProof('GET', `${system.urls.api}/api/messages`),
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ text: 'not me' }),
+    });
+    assert.equal(post.status, 401, 'a proof for another method');
+    assert.match(post.headers.get('www-authenticate') ?? '', /another HTTP method/);
   },
 );

@@ -10,6 +10,7 @@ import {
   startAuthServer,
   tempDir,
 } from '../../apps/auth-server/test/support/auth-server-process.ts';
+import { formFields, OAuthTestClient, pkcePair } from '../../apps/auth-server/test/support/oauth-client.ts';
 
 export {
   CookieJar,
@@ -141,4 +142,60 @@ export async function startQuietServer(
   opts: { dataDir?: string; port?: number; env?: Record<string, string> } = {},
 ): Promise<AuthServerProcess> {
   return startAuthServer({ ...opts, env: { LOG_LEVEL: 'warn', ...opts.env } });
+}
+
+/** A login page opened from `address` (X-Forwarded-For, believed by a server with TRUST_PROXY=true). */
+export type LoginPage = { c: OAuthTestClient; form: { action: string; fields: Record<string, string> } };
+
+export async function openLoginPage(
+  issuer: string,
+  address: string,
+  c = new OAuthTestClient(issuer),
+): Promise<LoginPage> {
+  const page = await c.follow(
+    c.authorizeUrl({
+      client_id: SPA,
+      response_type: 'code',
+      redirect_uri: SPA_CALLBACK,
+      scope: 'openid',
+      code_challenge: pkcePair().challenge,
+      code_challenge_method: 'S256',
+    }),
+    { headers: { 'x-forwarded-for': address } },
+  );
+  const form = formFields(page.body, '/login');
+  if (!form) throw new Error(`no login page from ${address}: ${page.status} ${page.body.slice(0, 200)}`);
+  return { c, form };
+}
+
+/** One post of a login form from `address` (a failed one shows the same form again: one page serves many tries). */
+export async function postLogin(
+  { c, form }: LoginPage,
+  email: string,
+  password: string,
+  address: string,
+): Promise<{ status: number; body: string; retryAfter: string | null }> {
+  const res = await c.request(form.action, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': address },
+    body: new URLSearchParams({ ...form.fields, email, password }).toString(),
+  });
+  return { status: res.status, body: res.body, retryAfter: res.headers.get('retry-after') };
+}
+
+/** One client_credentials request: its status and how long it took. */
+export async function timedClientCredentials(issuer: string): Promise<{ status: number; ms: number }> {
+  const start = performance.now();
+  const res = await fetch(new URL('/oauth/token', issuer), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: M2M,
+      client_secret: M2M_SECRET,
+      audience: AUDIENCE,
+    }),
+  });
+  await res.arrayBuffer();
+  return { status: res.status, ms: performance.now() - start };
 }

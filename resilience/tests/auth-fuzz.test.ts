@@ -63,8 +63,9 @@ before(async () => {
     'http://localhost:3000',
     '--third-party',
   ]);
-  // TRUST_PROXY so each login case can come from its own X-Forwarded-For address: the per-address
-  // lock (50 failures) would otherwise answer 429 before the form parsing is exercised.
+  // TRUST_PROXY so each case can come from its own X-Forwarded-For address: the per-network limits
+  // (50 failed sign-ins, 60 new interactions at once) would otherwise answer 429 before the parsing is
+  // exercised.
   server = await startQuietServer({ dataDir, env: { TRUST_PROXY: 'true' } });
 });
 
@@ -72,6 +73,13 @@ after(async () => {
   await server?.stop();
   if (dataDir) removeDir(dataDir);
 });
+
+let addresses = 0;
+/** A network of its own for each case (X-Forwarded-For, believed with TRUST_PROXY). */
+const ownNetwork = () => {
+  addresses++;
+  return { 'x-forwarded-for': `203.0.${(addresses >> 8) & 255}.${addresses & 255}` };
+};
 
 /** The invariants every HTTP answer must hold. */
 function check(endpoint: string, label: string, res: RawResponse, tokenAllowed = false): void {
@@ -301,7 +309,10 @@ test('fuzzing /authorize: OAuth errors or 4xx, no redirect to an unregistered UR
   const n = size(2500, 200);
   for (let i = 0; i < n; i++) {
     const c = authorizeCase();
-    const res = await send(`/authorize?${c.query}`, c.anonymous ? {} : { jar: signedIn.jar });
+    const res = await send(`/authorize?${c.query}`, {
+      headers: ownNetwork(),
+      ...(c.anonymous ? {} : { jar: signedIn.jar }),
+    });
     check('/authorize', c.label, res);
     // A redirect carrying a code may only go to the requesting client's own registered callback.
     const location = res.headers.get('location');
@@ -587,7 +598,7 @@ test('fuzzing /oauth/token: every grant type, content types, invalid UTF-8, huge
 async function loginInteraction(clientId = SPA) {
   const jar = new CookieJar();
   const base = authorizeBase(clientId);
-  const start = await send(`/authorize?${new URLSearchParams(base)}`, { jar });
+  const start = await send(`/authorize?${new URLSearchParams(base)}`, { jar, headers: ownNetwork() });
   const page = await send(start.headers.get('location')!, { jar });
   const form = formFields(page.body, '/login');
   assert.ok(form, `login form (${page.status})`);
@@ -731,7 +742,10 @@ test('fuzzing the consent form and the cancel button of a third-party applicatio
   }
   const n = size(400, 40);
   for (let i = 0; i < n; i++) {
-    const start = await send(`/authorize?${new URLSearchParams(authorizeBase(THIRD))}`, { jar });
+    const start = await send(`/authorize?${new URLSearchParams(authorizeBase(THIRD))}`, {
+      jar,
+      headers: ownNetwork(),
+    });
     const page = await send(start.headers.get('location')!, { jar });
     const form = formFields(page.body, '/confirm');
     assert.ok(form, `a consent page (${page.status}): ${page.body.slice(0, 200)}`);

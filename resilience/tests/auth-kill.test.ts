@@ -117,9 +117,17 @@ test('SIGKILL with 50 sign-ins and token requests in flight: no token, user or g
     if (i % 10 < 4) {
       const user = i % 2 === 0 ? USERS.alice : USERS.bob;
       const c = new OAuthTestClient(issuer);
+      // One password check per account at a time: the other parallel sign-ins of the same user are
+      // refused (429) at once, and counted as such rather than as cut off.
       record(
         'sign-in',
-        c.signIn(user).then((r) => ({ status: r.status, tokens: r.tokens })),
+        c.signIn(user).then(
+          (r) => ({ status: r.status, tokens: r.tokens }),
+          (err: Error) => {
+            if (/did not reach the callback: 429/.test(err.message)) return { status: 429 };
+            throw err;
+          },
+        ),
       );
     } else if (i % 10 < 7) {
       record(

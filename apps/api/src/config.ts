@@ -3,7 +3,7 @@
 // are refused under NODE_ENV=production.
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { optionsFromEnv, type VerifierOptions } from '@calling-api/jwt-bearer';
+import { type DpopMode, optionsFromEnv, type VerifierOptions } from '@calling-api/jwt-bearer';
 import { z } from 'zod';
 
 export const APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -11,6 +11,7 @@ export const APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEV_DEFAULTS = {
   ISSUER_BASE_URL: 'http://localhost:4000/',
   AUDIENCE: 'http://localhost:3001/api',
+  CORS_ORIGINS: 'http://localhost:3000',
 } as const;
 
 const optional = z
@@ -34,9 +35,9 @@ const schema = z.object({
   AUTH0_AUDIENCE: optional,
   CORS_ORIGINS: z
     .string()
-    .default('http://localhost:3000')
+    .optional()
     .transform((value) =>
-      value
+      (value ?? DEV_DEFAULTS.CORS_ORIGINS)
         .split(',')
         .map((o) => o.trim())
         .filter((o) => o.length > 0),
@@ -48,13 +49,20 @@ const schema = z.object({
   JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
   /** Per-fetch timeout for discovery and JWKS (ms). */
   JWKS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
-  /** One log line per request (method, path, status, time); the benchmark turns it off. */
+  /** One log line per request (method, path without query, status, time, caller); on by default. */
   LOG_REQUESTS: z
     .enum(['true', 'false', '1', '0', ''])
     .default('true')
     .transform((v) => v !== 'false' && v !== '0'),
   /** Entries of the verified-token cache; 0 turns it off. */
   TOKEN_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  /**
+   * Sender-constrained tokens (RFC 9449): `allowed` takes DPoP-bound tokens with their proofs and bearer
+   * tokens (the default), `required` only the former, `off` only the latter.
+   */
+  DPOP: z.enum(['required', 'allowed', 'off']).default('allowed'),
+  /** The origin clients call this API at (https://api.example.com), for DPoP proofs behind a proxy. */
+  PUBLIC_ORIGIN: optional.pipe(origin.optional()),
   /** Serve GET /metrics (verifier counters, memory); off by default: operators and benchmarks only. */
   EXPOSE_METRICS: z
     .enum(['true', 'false', '1', '0', ''])
@@ -71,11 +79,29 @@ export type ApiConfig = {
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   exposeMetrics: boolean;
   logRequests: boolean;
+  dpop: { mode: DpopMode; publicOrigin: string | undefined };
   verifier: VerifierOptions;
 };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/** Under NODE_ENV=production every setting that has a development default must be given. */
+function refuseDevelopmentDefaults(
+  env: Readonly<Record<string, string | undefined>>,
+  usesAuth0: boolean,
+): void {
+  const given = (name: string) => (env[name]?.trim() ?? '') !== '';
+  const missing = [
+    ...(usesAuth0 ? [] : (['ISSUER_BASE_URL', 'AUDIENCE'] as const).filter((name) => !given(name))),
+    ...(given('CORS_ORIGINS') ? [] : ['CORS_ORIGINS']),
+  ];
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `NODE_ENV=production needs ${missing.join(' and ')}${usesAuth0 ? '' : ' (or AUTH0_DOMAIN and AUTH0_AUDIENCE for the issuer)'}; development defaults are refused.`,
+    );
+  }
 }
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): ApiConfig {
@@ -87,14 +113,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
   const values = parsed.data;
   const production = values.NODE_ENV === 'production';
   const usesAuth0 = values.AUTH0_DOMAIN !== undefined;
-  if (production && !usesAuth0) {
-    const missing = (['ISSUER_BASE_URL', 'AUDIENCE'] as const).filter((name) => values[name] === undefined);
-    if (missing.length > 0) {
-      throw new ConfigError(
-        `NODE_ENV=production needs ${missing.join(' and ')} (or AUTH0_DOMAIN and AUTH0_AUDIENCE); development defaults are refused.`,
-      );
-    }
-  }
+  if (production) refuseDevelopmentDefaults(env, usesAuth0);
   let verifier: VerifierOptions;
   try {
     verifier = optionsFromEnv({
@@ -117,6 +136,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     logLevel: values.LOG_LEVEL,
     exposeMetrics: values.EXPOSE_METRICS,
     logRequests: values.LOG_REQUESTS,
+    dpop: { mode: values.DPOP, publicOrigin: values.PUBLIC_ORIGIN },
     verifier: {
       ...verifier,
       cooldownMs: values.JWKS_COOLDOWN_MS,

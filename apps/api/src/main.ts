@@ -1,76 +1,94 @@
-// `npm run start:api`: configuration, store, verifier, HTTP server; then the issuer's keys with
-// retry and backoff (the server answers 503 meanwhile), and a graceful stop on SIGTERM/SIGINT.
-import type { AddressInfo } from 'node:net';
+// `npm run start:api`: configuration, verifier, store, HTTP servers on loopback (or HOST); then
+// the issuer's keys with retry and backoff (the server answers 503 meanwhile), and a graceful
+// stop on SIGTERM/SIGINT that flushes the log before exiting.
+import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createVerifier } from '@calling-api/jwt-bearer';
+import { BearerConfigError, createVerifier, type JwtVerifier } from '@calling-api/jwt-bearer';
+import { type Listening, listen } from '@calling-api/listen';
 import { createApp } from './app.ts';
 import { type ApiConfig, ConfigError, loadConfig } from './config.ts';
-import { createLogger } from './logger.ts';
+import { createLog, type Log, withRequestLog } from './logger.ts';
 import { openMessageStore } from './messages/message-store.ts';
 
-let config: ApiConfig;
-try {
-  config = loadConfig(process.env);
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(error.message);
-  process.exit(1);
-}
-
-const logger = createLogger(config.logLevel);
-const store = openMessageStore(config.dataDir);
-const verifier = createVerifier(config.verifier);
-const app = createApp({ config, verifier, store, logger });
-const stopping = new AbortController();
-
-const onListening = (error?: Error): void => {
-  if (error) {
-    logger.fatal({ err: error }, 'cannot listen');
+/** Configuration and verifier, or one line on stderr and exit 1: a bad setting is not a crash. */
+function configure(): { config: ApiConfig; verifier: JwtVerifier } {
+  try {
+    const config = loadConfig(process.env);
+    return { config, verifier: createVerifier(config.verifier) };
+  } catch (error) {
+    if (!(error instanceof ConfigError || error instanceof BearerConfigError)) throw error;
+    const message =
+      error instanceof ConfigError ? error.message : `Invalid API configuration: ${error.message}`;
+    console.error(message);
     process.exit(1);
   }
-  const { port } = server.address() as AddressInfo;
-  logger.info({ url: `http://localhost:${port}`, port, issuer: config.verifier.issuerBaseURL }, 'listening');
-};
-const server =
-  config.host === undefined
-    ? app.listen(config.port, onListening)
-    : app.listen(config.port, config.host, onListening);
-server.headersTimeout = 15_000;
-server.requestTimeout = 30_000;
+}
 
-async function loadKeys(): Promise<void> {
+async function startListening(
+  config: ApiConfig,
+  log: Log,
+  app: ReturnType<typeof createApp>,
+): Promise<Listening> {
+  try {
+    const handler = config.logRequests ? withRequestLog(app, log.logger) : app;
+    const listening = await listen(() => {
+      const server = createServer(handler);
+      server.headersTimeout = 15_000;
+      server.requestTimeout = 30_000;
+      return server;
+    }, config);
+    log.logger.info(
+      { url: listening.url, addresses: listening.addresses, issuer: config.verifier.issuerBaseURL },
+      'listening',
+    );
+    return listening;
+  } catch (error) {
+    log.logger.fatal({ error: (error as Error).message }, 'cannot listen');
+    await log.flush();
+    process.exit(1);
+  }
+}
+
+async function loadKeys(verifier: JwtVerifier, log: Log, stopping: AbortSignal): Promise<void> {
   let delay = 250;
-  for (let attempt = 1; !stopping.signal.aborted; attempt++) {
+  for (let attempt = 1; !stopping.aborted; attempt++) {
     if (await verifier.refresh()) {
-      logger.info(
+      log.logger.info(
         { issuer: verifier.issuer, jwksUri: verifier.keySet.jwksUri, attempt },
         "issuer's signing keys loaded; protected routes are open",
       );
       return;
     }
-    logger.warn(
+    log.logger.warn(
       { attempt, error: verifier.metrics.lastError, retryInMs: delay },
       "issuer's keys not loaded yet",
     );
-    await sleep(delay * (0.8 + Math.random() * 0.4), undefined, { signal: stopping.signal }).catch(() => {});
+    await sleep(delay * (0.8 + Math.random() * 0.4), undefined, { signal: stopping }).catch(() => {});
     delay = Math.min(delay * 2, 10_000);
   }
 }
-void loadKeys();
 
-function shutdown(signal: string): void {
+const { config, verifier } = configure();
+const log = createLog(config.logLevel);
+const store = openMessageStore(config.dataDir);
+const app = createApp({ config, verifier, store, logger: log.logger });
+const listening = await startListening(config, log, app);
+const stopping = new AbortController();
+void loadKeys(verifier, log, stopping.signal);
+
+async function shutdown(signal: string): Promise<void> {
   if (stopping.signal.aborted) return;
   stopping.abort();
-  logger.info({ signal }, 'shutting down');
-  const force = setTimeout(() => server.closeAllConnections(), 10_000).unref();
-  server.close(() => {
-    clearTimeout(force);
-    store.close();
-    logger.info('stopped');
-    logger.flush?.();
-    process.exit(0);
-  });
-  server.closeIdleConnections();
+  log.logger.info({ signal }, 'shutting down');
+  const force = setTimeout(() => listening.closeAllConnections(), 10_000).unref();
+  const closed = listening.close();
+  listening.closeIdleConnections();
+  await closed;
+  clearTimeout(force);
+  store.close();
+  log.logger.info({ droppedLogLines: log.dropped || undefined }, 'stopped');
+  await log.flush();
+  process.exit(0);
 }
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

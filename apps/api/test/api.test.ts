@@ -67,6 +67,10 @@ describe('Messages API over HTTP', () => {
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff', 'helmet headers are set');
     assert.equal(res.headers.get('x-powered-by'), null);
     assert.equal(res.headers.get('content-security-policy'), "default-src 'none';frame-ancestors 'none'");
+    assert.equal(res.headers.get('x-frame-options'), 'DENY');
+    assert.equal(res.headers.get('cross-origin-resource-policy'), 'same-origin');
+    assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+    assert.equal(res.headers.get('x-xss-protection'), null, 'document-only headers are not sent');
   });
 
   it('GET /api/private answers a valid token with the caller', async () => {
@@ -86,11 +90,14 @@ describe('Messages API over HTTP', () => {
     assert.deepEqual(res.body, { status: 'ok' });
   });
 
-  it('answers 401 with a bare challenge when no token is sent', async () => {
+  it('answers 401 with bare challenges for both schemes it takes when no token is sent', async () => {
     for (const headers of [{}, { authorization: 'Basic YWxpY2U6cHc=' }]) {
       const res = await call('/api/private', { headers });
       assert.equal(res.status, 401);
-      assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="api"');
+      assert.equal(
+        res.headers.get('www-authenticate'),
+        'Bearer realm="api", DPoP realm="api", algs="ES256 ES384 ES512 PS256 PS384 PS512 RS256 EdDSA Ed25519"',
+      );
       assert.equal(res.body.error, 'unauthorized');
     }
   });
@@ -236,6 +243,174 @@ describe('Messages API over HTTP', () => {
     });
   });
 
+  describe('pages and single messages', () => {
+    let writer: string;
+    let other: string;
+    before(async () => {
+      writer = await mint({ sub: 'auth0|pager', scope: 'read:messages write:messages' });
+      other = await mint({ sub: 'auth0|other', scope: 'read:messages write:messages' });
+    });
+    const post = (token: string, text: string) =>
+      call('/api/messages', {
+        method: 'POST',
+        token,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text }),
+      });
+
+    it('pages through 250 messages, newest first, each exactly once, by next and by the Link header', async () => {
+      const posted: number[] = [];
+      for (let i = 0; i < 250; i++) posted.push((await post(writer, `message ${i}`)).body['id'] as number);
+      const expected = [...posted].reverse();
+
+      const byBody: number[] = [];
+      let path: string | null = '/api/messages?limit=100';
+      let pages = 0;
+      while (path !== null) {
+        const page = await call(path, { token: writer });
+        assert.equal(page.status, 200);
+        const messages = page.body['messages'] as { id: number; text: string; owner: string }[];
+        assert.ok(messages.length <= 100);
+        assert.ok(messages.every((m) => m.owner === 'auth0|pager'));
+        byBody.push(...messages.map((m) => m.id));
+        const next = page.body['next'] as string | null;
+        const link = page.headers.get('link');
+        if (next === null) assert.equal(link, null, 'no Link on the last page');
+        else assert.equal(link, `</api/messages?limit=100&cursor=${next}>; rel="next"`);
+        path = next === null ? null : `/api/messages?limit=100&cursor=${encodeURIComponent(next)}`;
+        pages++;
+      }
+      assert.equal(pages, 3);
+      assert.deepEqual(byBody, expected, 'every message once, in order');
+
+      const byLink: number[] = [];
+      let url: string | null = `${api.url}/api/messages?limit=7`;
+      while (url !== null) {
+        const res = await fetch(url, { headers: { authorization: `Bearer ${writer}` } });
+        byLink.push(...((await res.json()) as { messages: { id: number }[] }).messages.map((m) => m.id));
+        const link = /^<([^>]+)>; rel="next"$/.exec(res.headers.get('link') ?? '');
+        url = link ? new URL(link[1]!, url).href : null;
+      }
+      assert.deepEqual(byLink, expected, 'a client that only follows Link sees the same');
+      const first = await call('/api/messages', { token: writer });
+      assert.equal((first.body['messages'] as unknown[]).length, 100, 'at most 100 without a limit');
+    });
+
+    it('refuses a bad limit or cursor with 400 invalid_request', async () => {
+      for (const query of [
+        'limit=0',
+        'limit=101',
+        'limit=ten',
+        'limit=2.5',
+        'cursor=abc',
+        'cursor=YmVmb3JlOjA',
+      ]) {
+        const res = await call(`/api/messages?${query}`, { token: writer });
+        assert.equal(res.status, 400, query);
+        assert.equal(res.body.error, 'invalid_request', query);
+        assert.match(res.body.error_description!, /limit|cursor/, query);
+      }
+    });
+
+    it("reads and deletes the caller's own message; someone else's id is 404, as if it did not exist", async () => {
+      const id = (await post(writer, 'mine')).body['id'] as number;
+      const read = await call(`/api/messages/${id}`, { token: writer });
+      assert.equal(read.status, 200);
+      assert.equal(read.body['text'], 'mine');
+      for (const method of ['GET', 'DELETE']) {
+        const foreign = await call(`/api/messages/${id}`, { method, token: other });
+        assert.equal(foreign.status, 404, method);
+        assert.deepEqual(foreign.body, { error: 'not_found', error_description: 'No message with this id.' });
+      }
+      const missing = await call('/api/messages/999999999', { token: writer });
+      assert.deepEqual(
+        missing.body,
+        (await call(`/api/messages/${id}`, { token: other })).body,
+        'no difference',
+      );
+      for (const bad of ['abc', '0', '-1', '1e3', `${'9'.repeat(30)}`]) {
+        assert.equal((await call(`/api/messages/${bad}`, { token: writer })).status, 404, bad);
+      }
+      const deleted = await fetch(`${api.url}/api/messages/${id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${writer}` },
+      });
+      assert.equal(deleted.status, 204);
+      assert.equal((await call(`/api/messages/${id}`, { token: writer })).status, 404);
+      assert.equal((await call(`/api/messages/${id}`, { method: 'DELETE', token: writer })).status, 404);
+      assert.equal((await call(`/api/messages/${id}`, { method: 'PUT', token: writer })).status, 405);
+    });
+
+    it('needs read:messages to read one and write:messages to delete one', async () => {
+      const id = (await post(writer, 'scoped')).body['id'] as number;
+      const reader = await mint({ sub: 'auth0|pager', scope: 'read:messages' });
+      const denied = await call(`/api/messages/${id}`, { method: 'DELETE', token: reader });
+      assert.equal(denied.status, 403);
+      assert.match(denied.headers.get('www-authenticate') ?? '', /scope="write:messages"/);
+      const none = await mint({ sub: 'auth0|pager', scope: 'openid' });
+      assert.equal((await call(`/api/messages/${id}`, { token: none })).status, 403);
+      assert.equal((await call(`/api/messages/${id}`)).status, 401);
+    });
+  });
+
+  it('logs one line per request: path without query, caller when verified, refusal code, never a token', async () => {
+    const token = await mint({ sub: 'auth0|logged', client_id: 'logged-client', scope: 'read:messages' });
+    const jwtShaped = await mint({ sub: 'in-a-path' });
+    await call('/api/private?page=2', { token });
+    const encodedName = await call(`/api/private?access%5Ftoken=${jwtShaped}`);
+    assert.equal(encodedName.status, 400, 'a token under an encoded parameter name is still a query token');
+    assert.equal(encodedName.body.error, 'invalid_request');
+    await call(`/api/messages/${jwtShaped}`, { token });
+    await call(`/no-route/${jwtShaped.replaceAll('.', '%2E')}/x`);
+    const lines = async (pattern: RegExp, count: number) => {
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        const found = api.logs
+          .filter((l) => pattern.test(l))
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
+        if (found.length >= count || Date.now() > deadline) return found;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    const [verified] = await lines(
+      /"sub":"auth0\|logged".*"path":"\/api\/private"|"path":"\/api\/private".*"sub":"auth0\|logged"/,
+      1,
+    );
+    assert.deepEqual(
+      { ...verified, time: undefined, ms: undefined, level: undefined },
+      {
+        service: 'api',
+        method: 'GET',
+        path: '/api/private',
+        status: 200,
+        sub: 'auth0|logged',
+        client_id: 'logged-client',
+        msg: 'request',
+        time: undefined,
+        ms: undefined,
+        level: undefined,
+      },
+    );
+    assert.equal(typeof verified!['ms'], 'number');
+    const refusal = (await lines(/"refusal":"ERR_BEARER_QUERY_REFUSED"/, 1))[0]!;
+    assert.equal(refusal['status'], 400);
+    assert.equal(refusal['path'], '/api/private');
+    assert.ok(
+      (await lines(/"path":"\/api\/messages\/\[token\]"/, 1)).length > 0,
+      'a JWT in a path segment is masked',
+    );
+    assert.ok((await lines(/"path":"\/no-route\/\[token\]\/x"/, 1)).length > 0, 'also percent-encoded');
+    const requestLines = api.logs.filter((l) => l.includes('"msg":"request"'));
+    assert.ok(
+      requestLines.every((l) => !/"path":"[^"]*\?/.test(l)),
+      'no query in any logged path',
+    );
+    assert.ok(
+      api.logs.every((l) => !/"stack"|\n\s+at /.test(l)),
+      'no stack trace',
+    );
+  });
+
   it('answers an unknown route with 404 JSON and a wrong method with 405', async () => {
     const missing = await call('/api/nothing-here');
     assert.equal(missing.status, 404);
@@ -295,7 +470,11 @@ describe('Messages API over HTTP', () => {
     assert.ok(fetched <= allowed, `${fetched} JWKS fetches for 150 random kids (bound ${allowed})`);
   });
 
-  it('never answered a 5xx and never logged a token', () => {
+  it('never answered a 5xx and never logged a token', async () => {
+    const logged = () => api.logs.filter((l) => l.includes('"msg":"request"')).length;
+    for (let waited = 0; logged() < statuses.length && waited < 3000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50)); // lines reach stdout in batches
+    }
     assert.ok(statuses.length > 50);
     assert.deepEqual(
       statuses.filter((s) => s >= 500),
@@ -305,8 +484,8 @@ describe('Messages API over HTTP', () => {
     const leaked = api.logs.filter((line) => /eyJ/.test(line) || secrets.some((part) => line.includes(part)));
     assert.deepEqual(leaked, []);
     assert.ok(
-      api.logs.some((l) => l.includes('access_token=[redacted]')),
-      'query tokens are masked in logs',
+      logged() >= statuses.length,
+      `one line per request: ${logged()} lines, ${statuses.length} requests`,
     );
   });
 });

@@ -1,11 +1,9 @@
 // Wires configuration, tenant, storage, keys and HTTP together; used by main.ts, the tests and the bench.
-import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { createSecureContext } from 'node:tls';
+import { listen } from '@calling-api/listen';
 import { createLocalJWKSet, type JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import pino, { type Logger } from 'pino';
@@ -14,10 +12,15 @@ import { createApp } from './http/app.ts';
 import { loadOrCreateKeys, readKeys } from './keys/key-store.ts';
 import { startExpirySweeper } from './oidc/oidc-adapter.ts';
 import { createProvider } from './oidc/provider.ts';
+import { AUTHORIZE_POLICY } from './security/abuse-policy.ts';
+import { DeviceCookies } from './security/device-cookie.ts';
+import { InteractionThrottle } from './security/interaction-throttle.ts';
 import { LoginThrottle } from './security/login-throttle.ts';
+import { PasswordHasher } from './security/password-hasher.ts';
 import { verifyPassword } from './security/passwords.ts';
 import { openStorage } from './store/open-storage.ts';
 import { SqliteStorage } from './store/sqlite/sqlite-storage.ts';
+import { openLocalThrottleStore } from './store/sqlite/sqlite-throttle-store.ts';
 import { isStoreUnavailable, type KeySet, type Storage, type TenantStore } from './store/storage.ts';
 import { seedTenant } from './tenant/tenant-admin.ts';
 import { loadTenantFile, type Tenant, TenantError } from './tenant/tenant-schema.ts';
@@ -29,7 +32,7 @@ const DEMO_PASSWORDS: Record<string, string> = {
   'carol@example.com': 'Carol-password-1',
 };
 
-export type RunningServer = { url: string; close(): Promise<void> };
+export type RunningServer = { url: string; addresses: readonly string[]; close(): Promise<void> };
 
 const publicJwk = ({ kty, n, e, kid, alg, use }: JWK): JWK => ({ kty, n, e, kid, alg, use });
 
@@ -59,7 +62,14 @@ async function serve(config: Config, logger: Logger, storage: Storage, tenantFil
       );
     }
   }
-  const sweeper = startExpirySweeper(storage.oidc);
+  // The throttles share the server's SQLite file; on PostgreSQL they keep a SQLite file per instance, for now.
+  const localThrottle = storage instanceof SqliteStorage ? undefined : openLocalThrottleStore(config.dataDir);
+  const throttle = localThrottle ?? (storage as SqliteStorage).throttle;
+  // Expired interactions and throttle rows go within a minute of their end, so what is stored stays near what the limits allow.
+  const sweeper = startExpirySweeper(storage.oidc, AUTHORIZE_POLICY.sweepEveryMs, () =>
+    throttle.sweep(Date.now()),
+  );
+  const hasher = new PasswordHasher();
   let keys = await loadOrCreateKeys(storage.keys);
 
   const build = (k: KeySet) => ({
@@ -94,16 +104,16 @@ async function serve(config: Config, logger: Logger, storage: Storage, tenantFil
   }, 1000);
   keyWatch.unref();
 
-  // The login throttle keeps its SQLite table; on PostgreSQL its counters are per instance, in DATA_DIR, for now.
-  const throttleDb = storage instanceof SqliteStorage ? storage.db : localThrottleDatabase(config.dataDir);
-
   const app = createApp({
     issuer: config.issuer,
     provider: (): Provider => current.provider,
     publicJwks: () => current.jwks,
     tenant,
     users: storage.tenant,
-    throttle: new LoginThrottle(throttleDb),
+    throttle: new LoginThrottle(throttle),
+    interactionThrottle: new InteractionThrottle(throttle),
+    hasher,
+    devices: new DeviceCookies(keys.csrfSecret),
     csrfSecret: keys.csrfSecret,
     signupEnabled: tenantFile.signup.enabled,
     production: config.production,
@@ -111,26 +121,29 @@ async function serve(config: Config, logger: Logger, storage: Storage, tenantFil
     logger,
   });
 
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = config.tls ? createHttpsServer(readTls(config.tls), app) : createServer(app);
-    s.once('error', reject);
-    s.listen(config.port, () => resolve(s));
-  });
-  server.keepAliveTimeout = 5000;
-  const port = (server.address() as AddressInfo).port;
-  const url = `${config.tls ? 'https' : 'http'}://localhost:${port}`;
+  const tls = config.tls ? readTls(config.tls) : undefined;
+  const listening = await listen(
+    () => {
+      const server = tls ? createHttpsServer(tls, app) : createServer(app);
+      server.keepAliveTimeout = 5000;
+      return server;
+    },
+    { ...config, secure: tls !== undefined },
+  );
 
   return {
-    url,
+    url: listening.url,
+    addresses: listening.addresses,
     async close() {
       clearInterval(keyWatch);
       clearInterval(sweeper);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 3000).unref();
-      });
-      if (throttleDb !== (storage as Partial<SqliteStorage>).db) throttleDb.close();
+      const closed = listening.close();
+      listening.closeIdleConnections();
+      const force = setTimeout(() => listening.closeAllConnections(), 3000).unref();
+      await closed;
+      clearTimeout(force);
+      await hasher.close();
+      await localThrottle?.close();
       await storage.close();
     },
   };
@@ -138,18 +151,6 @@ async function serve(config: Config, logger: Logger, storage: Storage, tenantFil
 
 /** What decides the provider's keystore: which keys there are and which one signs. */
 const signingState = (keys: KeySet) => keys.signingKeys.map((k) => `${k.jwk.kid}:${k.state}`).join(' ');
-
-function localThrottleDatabase(dataDir: string): DatabaseSync {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const file = join(dataDir, 'login-throttle.sqlite');
-  const db = new DatabaseSync(file);
-  chmodSync(file, 0o600);
-  db.exec(`PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;
-    CREATE TABLE IF NOT EXISTS login_failures (
-      key TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_start INTEGER NOT NULL, locked_until INTEGER NOT NULL
-    );`);
-  return db;
-}
 
 function readTls(files: NonNullable<Config['tls']>): { cert: Buffer; key: Buffer } {
   const read = (file: string, what: string) => {

@@ -13,7 +13,12 @@ try {
   const config = loadConfig();
   const server = await startServer(config, logger);
   logger.info(
-    { issuer: config.issuer, listening: server.url, storage: describeStorage(config.storage) },
+    {
+      issuer: config.issuer,
+      listening: server.url,
+      addresses: server.addresses,
+      storage: describeStorage(config.storage),
+    },
     `authorization server ready: issuer ${config.issuer}`,
   );
   let stopping = false;

@@ -79,8 +79,56 @@ describe('configuration', () => {
       NODE_ENV: 'production',
       M2M_CLIENT_SECRET: 'x'.repeat(40),
       ISSUER: 'https://auth.example.com',
+      TRUST_PROXY: 'true',
     });
     assert.equal(ok.production, true);
+    assert.equal(ok.trustProxy, true);
+  });
+
+  it('refuses, in production, the transports that would quietly weaken cookies or throttles', () => {
+    const prod = {
+      NODE_ENV: 'production',
+      M2M_CLIENT_SECRET: 'x'.repeat(40),
+      ISSUER: 'https://auth.example.com',
+    };
+    const tls = { TLS_CERT_FILE: 'cert.pem', TLS_KEY_FILE: 'key.pem' };
+    const refusals: [Record<string, string>, RegExp][] = [
+      [
+        {},
+        /TRUST_PROXY must be set with an https ISSUER: true behind a TLS-terminating proxy, or false with/,
+      ],
+      [tls, /TRUST_PROXY must be set: false, since this server terminates TLS itself/],
+      [
+        { TRUST_PROXY: 'false' },
+        /TRUST_PROXY=false with an https ISSUER needs TLS_CERT_FILE and TLS_KEY_FILE/,
+      ],
+      [
+        { TRUST_PROXY: '1', ...tls },
+        /TRUST_PROXY=true with TLS_CERT_FILE: clients reach this server directly/,
+      ],
+    ];
+    for (const [env, message] of refusals) {
+      let error = '';
+      try {
+        loadConfig({ ...prod, ...env });
+      } catch (err) {
+        error = (err as Error).message;
+      }
+      assert.match(error, message, JSON.stringify(env));
+      assert.match(error, /^refusing to start with NODE_ENV=production: [^\n]+$/, 'one line');
+    }
+    assert.equal(loadConfig({ ...prod, TRUST_PROXY: 'true' }).trustProxy, true, 'behind a proxy');
+    assert.equal(loadConfig({ ...prod, TRUST_PROXY: 'false', ...tls }).trustProxy, false, 'direct TLS');
+    assert.equal(
+      loadConfig({ ...prod, ISSUER: 'http://localhost:4000/' }).trustProxy,
+      false,
+      'loopback http',
+    );
+    assert.equal(
+      loadConfig({ ISSUER: 'https://auth.example.com' }).trustProxy,
+      false,
+      'development: no refusal',
+    );
   });
 
   it('keeps the data in SQLite by default and in PostgreSQL with DATABASE_URL, never echoing the URL', () => {
@@ -106,6 +154,7 @@ describe('configuration', () => {
       NODE_ENV: 'production',
       M2M_CLIENT_SECRET: 'x'.repeat(40),
       ISSUER: 'https://auth.example.com',
+      TRUST_PROXY: 'true',
     };
     assert.throws(
       () => loadConfig({ ...production, DATABASE_URL: 'postgres://auth:pw@db.internal/auth' }),

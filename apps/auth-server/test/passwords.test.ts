@@ -2,7 +2,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes, scryptSync } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { hashPassword, isPasswordHash, needsRehash, verifyPassword } from '../src/security/passwords.ts';
+import { HashingBusy, PasswordHasher } from '../src/security/password-hasher.ts';
+import {
+  hashPassword,
+  isPasswordHash,
+  needsRehash,
+  verifyPassword,
+  verifyPasswordSync,
+} from '../src/security/passwords.ts';
 
 /** A hash as the first version of this server wrote it (scrypt, N=2^15, r=8, p=1). */
 function legacyScryptHash(password: string): string {
@@ -54,6 +61,38 @@ describe('password hashes', () => {
     ];
     for (const stored of cases) {
       assert.equal(await verifyPassword('Correct-Horse-9', stored), false, stored);
+      assert.equal(verifyPasswordSync('Correct-Horse-9', stored), false, `sync: ${stored}`);
+    }
+  });
+});
+
+describe('the password hashing threads', () => {
+  it('make and check the same hashes as the rest of the server', async () => {
+    const hasher = new PasswordHasher({ threads: 1, maxQueue: 4 });
+    try {
+      const made = await hasher.hash('Correct-Horse-9');
+      assert.equal(await verifyPassword('Correct-Horse-9', made), true);
+      assert.equal(await hasher.verify('Correct-Horse-9', await hashPassword('Correct-Horse-9')), true);
+      assert.equal(await hasher.verify('Correct-Horse-9', legacyScryptHash('Correct-Horse-9')), true);
+      assert.equal(await hasher.verify('wrong', made), false);
+      assert.equal(await hasher.verify('Correct-Horse-9', undefined), false, 'an unknown user');
+    } finally {
+      await hasher.close();
+    }
+  });
+
+  it('refuse at once, not later, the checks that find the queue full', async () => {
+    const hasher = new PasswordHasher({ threads: 1, maxQueue: 3 });
+    try {
+      const stored = await hashPassword('Correct-Horse-9');
+      const results = await Promise.allSettled(Array.from({ length: 12 }, () => hasher.verify('x', stored)));
+      const busy = results.filter((r) => r.status === 'rejected' && r.reason instanceof HashingBusy).length;
+      const done = results.filter((r) => r.status === 'fulfilled').length;
+      assert.equal(busy + done, 12, 'no other error');
+      assert.ok(done >= 4 && done <= 5, `one running and three waiting get through (${done})`);
+      assert.equal(await hasher.verify('Correct-Horse-9', stored), true, 'and the queue drains');
+    } finally {
+      await hasher.close();
     }
   });
 });

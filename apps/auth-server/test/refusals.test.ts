@@ -195,9 +195,11 @@ describe('the login page', () => {
     assert.match(locked.body, /role="alert"/);
   });
 
-  it('lets only 5 of 20 parallel guesses reach the password check (no race past the lock)', async () => {
+  it('lets only 1 of 20 parallel guesses reach the password check (one check per account at a time)', async () => {
     const client = new OAuthTestClient(server.issuer);
     const form = formFields((await authorize(client, {})).body, '/login')!;
+    // Twenty connections opened first, so that the guesses arrive together rather than one handshake apart.
+    await Promise.all(Array.from({ length: 20 }, () => client.request('/healthz')));
     // One login page, one CSRF token, twenty wrong passwords sent at once.
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
@@ -205,10 +207,17 @@ describe('the login page', () => {
       ),
     );
     const statuses = answers.map((a) => a.status);
-    assert.equal(statuses.filter((s) => s === 401).length, 5, `statuses: ${statuses.join(' ')}`);
-    assert.equal(statuses.filter((s) => s === 429).length, 15, `statuses: ${statuses.join(' ')}`);
-    const busy = answers.find((a) => a.status === 429)!;
-    assert.match(busy.body, /Too many sign-in attempts at once/, 'says why, not "too many failed attempts"');
-    assert.equal(busy.headers.get('retry-after'), '1');
+    // One is checked; a check that ends before the last guess arrives lets one more in (a busy machine), never all.
+    const checked = statuses.filter((s) => s === 401).length;
+    assert.ok(checked >= 1 && checked <= 3, `statuses: ${statuses.join(' ')}`);
+    assert.equal(statuses.filter((s) => s === 429).length, 20 - checked, `statuses: ${statuses.join(' ')}`);
+    for (const refused of answers.filter((a) => a.status === 429)) {
+      assert.match(
+        refused.body,
+        /Too many sign-in attempts (at once|for this account)/,
+        'says why, not "too many failed attempts"',
+      );
+      assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+    }
   });
 });

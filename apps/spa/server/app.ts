@@ -12,6 +12,11 @@ const CONTENT_TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+export type AppOptions = {
+  /** Serve the bundle's source maps (development); production servers do not hand out the sources. */
+  sourceMaps?: boolean;
+};
+
 /** The Content-Security-Policy directives: nothing inline, no eval, only the parties we talk to. */
 export function cspDirectives(
   spa: SpaConfig,
@@ -42,7 +47,15 @@ function noStore(res: Response): void {
   res.setHeader('Cache-Control', 'no-store');
 }
 
-export function createApp(spa: SpaConfig, distDir: string, extraConnectSrc: readonly string[] = []): Express {
+export function createApp(
+  spa: SpaConfig,
+  distDir: string,
+  extraConnectSrc: readonly string[] = [],
+  { sourceMaps = true }: AppOptions = {},
+): Express {
+  const served = sourceMaps
+    ? CONTENT_TYPES
+    : Object.fromEntries(Object.entries(CONTENT_TYPES).filter(([ext]) => ext !== '.map'));
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -71,7 +84,7 @@ export function createApp(spa: SpaConfig, distDir: string, extraConnectSrc: read
   app.get('/assets/:file', (req, res) => {
     const file = req.params.file;
     const ext = path.extname(file).toLowerCase();
-    const type = CONTENT_TYPES[ext];
+    const type = served[ext];
     const fullPath = path.join(distDir, 'assets', file);
     if (!type || !/^[\w-]+(\.[\w-]+)*$/.test(file) || !existsSync(fullPath)) {
       noStore(res);

@@ -12,6 +12,10 @@ export const DEFAULTS = {
 
 export interface ServerConfig {
   readonly port: number;
+  /** Where to listen instead of loopback (e.g. "0.0.0.0"); undefined: 127.0.0.1 and ::1 only. */
+  readonly host: string | undefined;
+  /** NODE_ENV=production: https only, and no source maps served. */
+  readonly production: boolean;
   readonly spa: SpaConfig;
   /** Further origins the page may connect to WITHOUT the token (CSP connect-src only). */
   readonly extraConnectSrc: readonly string[];
@@ -91,7 +95,13 @@ export function serverConfigFromEnv(env: Env): ServerConfig {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new ConfigError([`PORT must be an integer from 0 to 65535, not ${JSON.stringify(rawPort)}`]);
   }
-  return { port, spa: spaConfigFromEnv(env), extraConnectSrc: extraConnectSrcFromEnv(env) };
+  return {
+    port,
+    host: value(env, 'HOST'),
+    production: env['NODE_ENV'] === 'production',
+    spa: spaConfigFromEnv(env),
+    extraConnectSrc: extraConnectSrcFromEnv(env),
+  };
 }
 
 /** EXTRA_CONNECT_SRC: comma list of http(s) origins, e.g. a service called without a token, or test hosts. */

@@ -1,7 +1,9 @@
 // `npm run start -w @calling-api/spa`: builds the bundle if it is missing or older than the
 // sources, then serves it. PORT (default 3000) and the SPA settings come from the environment.
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
 import path from 'node:path';
+import { type Listening, listen } from '@calling-api/listen';
 import { build, distDir, srcDir } from '../scripts/build.ts';
 import { ConfigError } from '../src/app/config/spa-config.ts';
 import { createApp } from './app.ts';
@@ -37,28 +39,27 @@ if (needsBuild()) {
   console.log(`spa: built ${script.file} in ${ms} ms`);
 }
 
-const app = createApp(config.spa, distDir, config.extraConnectSrc);
-const server = app.listen(config.port, () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  console.log(
-    `spa: listening on http://localhost:${port} (issuer ${config.spa.issuer}, API ${config.spa.apiUrl}, token sent to ${config.spa.allowedApiOrigins.join(' ')})`,
-  );
-});
-server.on('error', (error) => {
-  console.error(`spa: cannot listen on port ${config.port}: ${error.message}`);
+const app = createApp(config.spa, distDir, config.extraConnectSrc, { sourceMaps: !config.production });
+let listening: Listening;
+try {
+  listening = await listen(() => createServer(app), config);
+} catch (error) {
+  console.error(`spa: cannot listen on port ${config.port}: ${(error as Error).message}`);
   process.exit(1);
-});
+}
+console.log(
+  `spa: listening on ${listening.url} [${listening.addresses.join(', ')}] (issuer ${config.spa.issuer}, API ${config.spa.apiUrl}, token sent to ${config.spa.allowedApiOrigins.join(' ')})`,
+);
 
 let stopping = false;
 function shutdown(signal: string): void {
   if (stopping) return;
   stopping = true;
   console.log(`spa: ${signal} received, closing`);
-  server.close(() => process.exit(0));
-  server.closeIdleConnections();
+  void listening.close().then(() => process.exit(0));
+  listening.closeIdleConnections();
   setTimeout(() => {
-    server.closeAllConnections();
+    listening.closeAllConnections();
     process.exit(0);
   }, 3000).unref();
 }

@@ -101,6 +101,23 @@ describe('static server', () => {
     assert.match(await raw.text(), /ng-cloak/, 'angular-csp.css is in the stylesheet');
   });
 
+  it('serves the source map in development and never in production', async () => {
+    const map = `/${built.script.file}.map`;
+    assert.equal((await fetch(`${base}${map}`)).status, 200, 'development: the map helps debugging');
+    const production = createApp(spa, outDir, [], { sourceMaps: false }).listen(0, '127.0.0.1');
+    await new Promise((resolve) => production.once('listening', resolve));
+    try {
+      const url = `http://127.0.0.1:${(production.address() as AddressInfo).port}`;
+      const res = await fetch(`${url}${map}`);
+      assert.equal(res.status, 404);
+      assert.doesNotMatch(await res.text(), /sourcesContent|"mappings"/);
+      assert.equal((await fetch(`${url}/${built.script.file}`)).status, 200, 'the bundle itself is served');
+    } finally {
+      production.closeAllConnections();
+      production.close();
+    }
+  });
+
   it('serves /config.json from the environment, never cached', async () => {
     const res = await fetch(`${base}/config.json`);
     assert.equal(res.headers.get('cache-control'), 'no-store');

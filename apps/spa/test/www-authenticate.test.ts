@@ -56,3 +56,13 @@ describe('WWW-Authenticate parsing', () => {
     assert.equal(bearerChallenge('Basic realm="x"'), undefined);
   });
 });
+
+describe('the refusal of a DPoP-bound token', () => {
+  it('reads the DPoP challenge that carries the error, beside a bare Bearer one', () => {
+    const params = bearerChallenge(
+      'Bearer realm="api", DPoP realm="api", error="insufficient_scope", scope="write:messages", algs="ES256 PS256"',
+    );
+    assert.equal(params?.['error'], 'insufficient_scope');
+    assert.equal(params?.['scope'], 'write:messages');
+  });
+});

@@ -24,21 +24,31 @@ export type BearerErrorCode =
   | 'ERR_TOKEN_CLAIM_INVALID'
   | 'ERR_INSUFFICIENT_SCOPE'
   | 'ERR_DPOP_PROOF'
+  | 'ERR_DPOP_BOUND_AS_BEARER'
+  | 'ERR_DPOP_NOT_BOUND'
+  | 'ERR_DPOP_REQUIRED'
   | 'ERR_JWKS_UNAVAILABLE';
 
 export type ErrorBody = { error: string; error_description: string };
 
-// RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E: no quote, no
-// backslash, ASCII only; anything else (possibly echoed from a token) becomes "?".
-const quote = (value: string): string => value.replace(/["\\]/g, '').replace(/[^\x20-\x7e]/g, '?');
+/** The HTTP authentication schemes an access token may come with (RFC 6750, RFC 9449). */
+export type AuthScheme = 'Bearer' | 'DPoP';
 
-/** RFC 6750 §3: `Bearer realm="api", error="...", error_description="..."`. */
-function challenge(realm: string, params: Record<string, string | undefined>): string {
+/** RFC 9449 §7.1: a DPoP challenge names the proof algorithms the server takes. */
+export const DPOP_CHALLENGE_ALGS = 'ES256 ES384 ES512 PS256 PS384 PS512 RS256 EdDSA Ed25519';
+
+// RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E: a double quote
+// becomes a single one, a backslash and anything non-ASCII (possibly echoed from a token) "?".
+const quote = (value: string): string =>
+  value.replace(/"/g, "'").replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '?');
+
+/** One challenge (RFC 9110 §11.6.1): `Bearer realm="api", error="...", error_description="..."`. */
+export function challenge(scheme: string, realm: string, params: Record<string, string | undefined>): string {
   const parts = [`realm="${quote(realm)}"`];
   for (const [name, value] of Object.entries(params)) {
     if (value !== undefined) parts.push(`${name}="${quote(value)}"`);
   }
-  return `Bearer ${parts.join(', ')}`;
+  return `${scheme} ${parts.join(', ')}`;
 }
 
 export abstract class BearerError extends Error {
@@ -49,17 +59,38 @@ export abstract class BearerError extends Error {
   readonly description: string;
 
   constructor(code: BearerErrorCode, description: string, options?: { cause?: unknown }) {
+    // A refusal is an answer, not a bug: capturing its stack would cost more than the
+    // signature check an attacker makes us do, and no one reads it.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(description, options);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = new.target.name;
     this.code = code;
     this.description = description;
   }
 
+  /** Alias of `status`, for error handlers that read `statusCode`. */
+  get statusCode(): number {
+    return this.status;
+  }
+
+  /** The challenge parameters after the realm; subclasses add their own (scope). */
+  protected challengeParams(): Record<string, string | undefined> {
+    return { error: this.error, error_description: this.description };
+  }
+
+  /** The `WWW-Authenticate` challenges of this refusal, one per scheme the caller could use. */
+  challenges(realm = 'api', schemes: readonly AuthScheme[] = ['Bearer']): string[] {
+    const params = this.challengeParams();
+    return schemes.map((scheme) =>
+      challenge(scheme, realm, scheme === 'DPoP' ? { ...params, algs: DPOP_CHALLENGE_ALGS } : params),
+    );
+  }
+
   /** Response headers for this rejection. */
-  headers(realm = 'api'): Record<string, string> {
-    return {
-      'WWW-Authenticate': challenge(realm, { error: this.error, error_description: this.description }),
-    };
+  headers(realm = 'api', schemes: readonly AuthScheme[] = ['Bearer']): Record<string, string> {
+    return { 'WWW-Authenticate': this.challenges(realm, schemes).join(', ') };
   }
 
   body(): ErrorBody {
@@ -74,8 +105,8 @@ export class MissingCredentialsError extends BearerError {
   constructor(description = 'An Authorization header with a Bearer access token is required.') {
     super('ERR_BEARER_MISSING', description);
   }
-  override headers(realm = 'api'): Record<string, string> {
-    return { 'WWW-Authenticate': challenge(realm, {}) };
+  protected override challengeParams(): Record<string, string | undefined> {
+    return {};
   }
 }
 
@@ -84,7 +115,7 @@ export class InvalidRequestError extends BearerError {
   readonly status = 400;
   readonly error = 'invalid_request';
   constructor(
-    description: string,
+    description = 'The request is malformed.',
     code: BearerErrorCode = 'ERR_BEARER_INVALID_REQUEST',
     options?: { cause?: unknown },
   ) {
@@ -97,7 +128,7 @@ export class InvalidTokenError extends BearerError {
   readonly status = 401;
   readonly error = 'invalid_token';
   constructor(
-    description: string,
+    description = 'The access token is invalid.',
     code: BearerErrorCode = 'ERR_TOKEN_MALFORMED',
     options?: { cause?: unknown },
   ) {
@@ -110,21 +141,15 @@ export class InsufficientScopeError extends BearerError {
   readonly status = 403;
   readonly error = 'insufficient_scope';
   readonly scopes: readonly string[];
-  constructor(scopes: readonly string[], description?: string) {
+  constructor(scopes: readonly string[] = [], description?: string) {
     super(
       'ERR_INSUFFICIENT_SCOPE',
       description ?? `The access token lacks the required scope: ${scopes.join(' ') || '(claim check)'}.`,
     );
     this.scopes = scopes;
   }
-  override headers(realm = 'api'): Record<string, string> {
-    return {
-      'WWW-Authenticate': challenge(realm, {
-        error: this.error,
-        error_description: this.description,
-        scope: this.scopes.length > 0 ? this.scopes.join(' ') : undefined,
-      }),
-    };
+  protected override challengeParams(): Record<string, string | undefined> {
+    return { ...super.challengeParams(), scope: this.scopes.length > 0 ? this.scopes.join(' ') : undefined };
   }
 }
 
@@ -140,9 +165,17 @@ export class KeySetUnavailableError extends BearerError {
     super('ERR_JWKS_UNAVAILABLE', description, options);
     this.retryAfterSeconds = retryAfterSeconds;
   }
+  override challenges(): string[] {
+    return [];
+  }
   override headers(): Record<string, string> {
     return { 'Retry-After': String(this.retryAfterSeconds) };
   }
+}
+
+/** A verifier or check refused its own options: thrown once, at start-up, never per request. */
+export class BearerConfigError extends TypeError {
+  override name = 'BearerConfigError';
 }
 
 export const isBearerError = (value: unknown): value is BearerError => value instanceof BearerError;

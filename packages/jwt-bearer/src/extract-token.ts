@@ -1,5 +1,10 @@
 // Layer 1: pull the bearer token out of a request, per RFC 6750 §2, and nothing else.
-import { InvalidRequestError, InvalidTokenError, MissingCredentialsError } from './errors.ts';
+import {
+  type AuthScheme,
+  InvalidRequestError,
+  InvalidTokenError,
+  MissingCredentialsError,
+} from './errors.ts';
 
 /** The parts of an HTTP request that may carry a bearer token, framework-free. */
 export type BearerRequest = {
@@ -25,11 +30,36 @@ export type ExtractOptions = {
 export const DEFAULT_MAX_TOKEN_LENGTH = 8192;
 
 // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; b64token = 1*( ALPHA / DIGIT / "-" / "." /
-// "_" / "~" / "+" / "/" ) *"="; the scheme is case-insensitive (RFC 9110 §11.1).
+// "_" / "~" / "+" / "/" ) *"="; the scheme is case-insensitive (RFC 9110 §11.1). RFC 9449 §7.1: the
+// DPoP scheme carries a token of the same syntax.
 const BEARER_SCHEME = /^bearer(?: |$)/i;
 const BEARER_CREDENTIALS = /^bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+const DPOP_SCHEME = /^dpop(?: |$)/i;
+const DPOP_CREDENTIALS = /^dpop +([A-Za-z0-9\-._~+/]+=*)$/i;
 
-function headerToken(authorization: BearerRequest['authorization']): string | undefined {
+/** A token and the scheme it came with. */
+export type Credentials = { scheme: AuthScheme; token: string };
+
+function headerCredentials(
+  authorization: BearerRequest['authorization'],
+  dpop: boolean,
+): Credentials | undefined {
+  const value = singleAuthorization(authorization);
+  if (value === undefined) return undefined;
+  if (dpop && DPOP_SCHEME.test(value)) {
+    const match = DPOP_CREDENTIALS.exec(value);
+    if (!match) {
+      throw new InvalidRequestError(
+        'The Authorization header must be "DPoP <token>" with a token made of base64url characters (RFC 9449 §7.1).',
+      );
+    }
+    return { scheme: 'DPoP', token: match[1]! };
+  }
+  const token = bearerToken(value);
+  return token === undefined ? undefined : { scheme: 'Bearer', token };
+}
+
+function singleAuthorization(authorization: BearerRequest['authorization']): string | undefined {
   if (authorization === undefined) return undefined;
   const values = typeof authorization === 'string' ? [authorization] : authorization;
   if (values.length === 0) return undefined;
@@ -39,7 +69,10 @@ function headerToken(authorization: BearerRequest['authorization']): string | un
       'ERR_BEARER_MULTIPLE_METHODS',
     );
   }
-  const value = values[0]!.trim();
+  return values[0]!.trim();
+}
+
+function bearerToken(value: string): string | undefined {
   // Another scheme (Basic, Digest...) carries no bearer credentials: answered as "missing".
   if (!BEARER_SCHEME.test(value)) return undefined;
   const match = BEARER_CREDENTIALS.exec(value);
@@ -66,8 +99,17 @@ function parameterToken(container: unknown, where: string): string | undefined {
  * InvalidRequestError (several methods, a refused method, bad syntax), InvalidTokenError (too large).
  */
 export function extractToken(request: BearerRequest, options: ExtractOptions = {}): string {
+  return extractCredentials(request, options).token;
+}
+
+/** The one token of the request and its scheme: `DPoP` only in the Authorization header, and only when `dpop`. */
+export function extractCredentials(
+  request: BearerRequest,
+  options: ExtractOptions & { dpop?: boolean } = {},
+): Credentials {
   const maxLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
-  const fromHeader = headerToken(request.authorization);
+  const header = headerCredentials(request.authorization, options.dpop === true);
+  const fromHeader = header?.token;
   const fromQuery = parameterToken(request.query, 'query');
   const fromBody = request.isFormBody === true ? parameterToken(request.body, 'form body') : undefined;
 
@@ -101,5 +143,5 @@ export function extractToken(request: BearerRequest, options: ExtractOptions = {
   if (fromHeader === undefined && !/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) {
     throw new InvalidRequestError('The access_token parameter is not a b64token (RFC 6750 §2.1).');
   }
-  return token;
+  return { scheme: header?.scheme ?? 'Bearer', token };
 }

@@ -1,6 +1,16 @@
 // Every outbound fetch (discovery, JWKS) is bounded in time and size and never follows redirects.
+import { BearerConfigError } from './errors.ts';
 
 export type FetchLimits = { timeoutMs: number; maxBytes: number };
+
+/** The server answered, with another status than 200. */
+export class FetchStatusError extends Error {
+  readonly status: number;
+  constructor(url: string, status: number) {
+    super(`GET ${url} answered ${status}`);
+    this.status = status;
+  }
+}
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
@@ -10,11 +20,14 @@ export function assertFetchableUrl(value: string, what: string): URL {
   try {
     url = new URL(value);
   } catch {
-    throw new TypeError(`${what} is not a URL: ${JSON.stringify(value)}`);
+    throw new BearerConfigError(`${what} is not a URL: ${JSON.stringify(value)}`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new BearerConfigError(`${what} must not carry a user name or password`);
   }
   const loopback = LOOPBACK.has(url.hostname) || url.hostname.endsWith('.localhost');
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new TypeError(`${what} must use https (http is accepted for localhost only): ${value}`);
+    throw new BearerConfigError(`${what} must use https (http is accepted for localhost only): ${value}`);
   }
   return url;
 }
@@ -35,7 +48,7 @@ export async function fetchJson(url: string, { timeoutMs, maxBytes }: FetchLimit
   }
   if (response.status !== 200) {
     await response.body?.cancel();
-    throw new Error(`GET ${url} answered ${response.status}`);
+    throw new FetchStatusError(url, response.status);
   }
   const declared = Number(response.headers.get('content-length') ?? '0');
   if (declared > maxBytes) {

@@ -56,7 +56,8 @@ export const timeValidators: Readonly<Record<string, ClaimValidator>> = {
   iat(payload, { now, clockToleranceSeconds, maxTokenAgeSeconds }) {
     const iat = numericDate(payload, 'iat');
     if (iat === undefined) return; // presence is the profile's business
-    if (iat > now + clockToleranceSeconds) {
+    // Issued at or after the end of the tolerance window is the future, boundary included.
+    if (iat >= now + clockToleranceSeconds) {
       throw new InvalidTokenError('The access token was issued in the future (iat).', 'ERR_TOKEN_IAT');
     }
     if (maxTokenAgeSeconds !== undefined && now - clockToleranceSeconds - iat > maxTokenAgeSeconds) {

@@ -1,21 +1,9 @@
 // JOSE header checks (RFC 8725 §3.1, §3.11; RFC 9068 §4), all before any key is looked up.
 import { InvalidTokenError } from './errors.ts';
+import { ASYMMETRIC_ALGORITHMS } from './key-table.ts';
 import type { TokenProfile } from './profiles.ts';
 
-/** Asymmetric JWS algorithms a verifier may allow; "none" and HMAC are never among them. */
-export const ASYMMETRIC_ALGORITHMS: readonly string[] = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-];
+export { ASYMMETRIC_ALGORITHMS };
 
 // Headers that point at or embed key material: trusting them lets the token pick its own key.
 const KEY_HEADERS = ['jku', 'x5u', 'x5c', 'jwk'] as const;

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  BearerConfigError,
   type ClaimContext,
+  claimCheck,
   claimEquals,
   claimIncludes,
   decodeToken,
   InsufficientScopeError,
+  InvalidRequestError,
   InvalidTokenError,
+  MissingCredentialsError,
   PROFILES,
   requiredPermissions,
   requiredScopes,
@@ -90,6 +94,14 @@ describe('claim validators (RFC 7519, RFC 9068)', () => {
     );
     assert.equal(
       code(() => validateClaims({ ...valid(), iat: now + 60 }, context())),
+      'ERR_TOKEN_IAT',
+    );
+  });
+
+  it('refuses iat exactly at now + tolerance, and accepts it a second earlier', () => {
+    validateClaims({ ...valid(), iat: now + 4 }, context());
+    assert.equal(
+      code(() => validateClaims({ ...valid(), iat: now + 5 }, context())),
       'ERR_TOKEN_IAT',
     );
   });
@@ -242,8 +254,134 @@ describe('authorization helpers', () => {
   });
 
   it('refuses to build a check with an unusable scope name', () => {
-    assert.throws(() => requiredScopes(), TypeError);
-    assert.throws(() => requiredScopes('a b'), TypeError);
-    assert.throws(() => requiredScopes('a"'), TypeError);
+    for (const build of [
+      () => requiredScopes(),
+      () => requiredScopes(''),
+      () => requiredScopes('a"'),
+      () => requiredScopes([]),
+      () => scopeIncludesAny(),
+      () => requiredPermissions('a\\b'),
+      () => requiredScopes(42 as unknown as string),
+    ]) {
+      assert.throws(build, BearerConfigError);
+    }
+  });
+
+  it('takes scopes as one space-separated string, an array, or several arguments', () => {
+    const both = { scope: 'foo bar' };
+    for (const check of [
+      requiredScopes('foo bar'),
+      requiredScopes(['foo', 'bar']),
+      requiredScopes('foo', 'bar'),
+    ]) {
+      check(both);
+      insufficient(() => check({ scope: 'bar baz' }), 'foo bar');
+    }
+    scopeIncludesAny('foo bar')({ scope: 'bar' });
+    scopeIncludesAny(['qux', 'bar'])({ scope: 'foo bar' });
+    insufficient(() => scopeIncludesAny(['foo', 'bar'])({ scope: 'baz' }));
+  });
+
+  it('claimEquals and claimIncludes refuse, when built, a call that would let every token through', () => {
+    const calls: [string, () => unknown][] = [
+      ['claimEquals()', () => (claimEquals as (...a: unknown[]) => unknown)()],
+      ['claimEquals(name)', () => (claimEquals as (...a: unknown[]) => unknown)('org')],
+      ['claimEquals("", v)', () => claimEquals('', 'acme')],
+      ['claimEquals(name, {})', () => claimEquals('org', {} as unknown as string)],
+      ['claimIncludes()', () => (claimIncludes as (...a: unknown[]) => unknown)()],
+      ['claimIncludes(name)', () => claimIncludes('roles')],
+      ['claimIncludes(name, [])', () => claimIncludes('roles', [] as unknown as string)],
+    ];
+    for (const [call, build] of calls) assert.throws(build, BearerConfigError, call);
+  });
+
+  it('claimEquals tells a missing claim from another value, and compares JSON primitives', () => {
+    insufficient(() => claimEquals('org', 'acme')({}));
+    assert.throws(() => claimEquals('org', 'acme')({}), /no "org" claim/);
+    assert.throws(() => claimEquals('org', 'acme')({ org: 'evil' }), /another value/);
+    for (const value of ['x', 1, true, null]) claimEquals('c', value)({ c: value });
+    insufficient(() => claimEquals('c', null)({}));
+    insufficient(() => claimEquals('c', 1)({ c: '1' }));
+  });
+
+  it('claimIncludes reads an array or a space-separated string, and nothing else', () => {
+    claimIncludes('roles', 'a', 'b')({ roles: 'a b c' });
+    claimIncludes('flags', 1, false)({ flags: [false, 1] });
+    insufficient(() => claimIncludes('roles', 'a', 'b')({ roles: ['a'] }));
+    insufficient(() => claimIncludes('roles', 'a')({ roles: true }));
+    insufficient(() => claimIncludes('roles', 'a')({}));
+  });
+
+  it('claimCheck needs a function, and passes a token only when it returns exactly true', () => {
+    assert.throws(() => (claimCheck as (...a: unknown[]) => unknown)(), BearerConfigError);
+    assert.throws(() => claimCheck('admin' as unknown as () => boolean), BearerConfigError);
+    claimCheck(() => true)({});
+    const refusals: [string, (p: Record<string, unknown>) => unknown][] = [
+      ['false', () => false],
+      ['a Promise of true', () => Promise.resolve(true)],
+      ['a truthy value', () => 1],
+      ['undefined', () => undefined],
+      ['an exception', (p) => (p['roles'] as string[]).includes('admin')],
+    ];
+    for (const [what, test] of refusals) {
+      assert.throws(() => claimCheck(test as () => boolean)({}), InsufficientScopeError, what);
+    }
+    assert.throws(() => claimCheck(() => false, 'admins only')({}), /admins only/);
+  });
+});
+
+describe('errors', () => {
+  it('carry status, challenge and body, and sensible defaults', () => {
+    const cases: [
+      Error & { status: number; statusCode: number; headers(): Record<string, string> },
+      number,
+      string,
+    ][] = [
+      [new MissingCredentialsError(), 401, 'Bearer realm="api"'],
+      [
+        new InvalidRequestError(),
+        400,
+        'Bearer realm="api", error="invalid_request", error_description="The request is malformed."',
+      ],
+      [
+        new InvalidTokenError(),
+        401,
+        'Bearer realm="api", error="invalid_token", error_description="The access token is invalid."',
+      ],
+      [
+        new InsufficientScopeError(['a', 'b']),
+        403,
+        'Bearer realm="api", error="insufficient_scope", error_description="The access token lacks the required scope: a b.", scope="a b"',
+      ],
+    ];
+    for (const [error, status, challenge] of cases) {
+      assert.equal(error.status, status);
+      assert.equal(error.statusCode, status);
+      assert.equal(error.headers()['WWW-Authenticate'], challenge);
+    }
+  });
+
+  it('turn double quotes into single ones and drop what a header cannot carry', () => {
+    const error = new InvalidRequestError('expected "foo" got "bar\\" é');
+    assert.equal(
+      error.headers('my "realm"')['WWW-Authenticate'],
+      `Bearer realm="my 'realm'", error="invalid_request", error_description="expected 'foo' got 'bar?' ?"`,
+    );
+    assert.equal(
+      error.body().error_description,
+      'expected "foo" got "bar\\" é',
+      'the JSON body keeps the text',
+    );
+  });
+
+  it('capture no stack trace: a refusal is an answer, not a bug', () => {
+    for (const error of [
+      new InvalidTokenError(),
+      new InsufficientScopeError(),
+      new MissingCredentialsError(),
+    ]) {
+      assert.doesNotMatch(String(error.stack), /\n\s+at /);
+    }
+    assert.match(String(new Error('a bug').stack), /\n\s+at /, 'other errors keep theirs');
   });
 });

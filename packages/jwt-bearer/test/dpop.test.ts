@@ -42,7 +42,7 @@ async function proof(tweak: Tweak = {}): Promise<string> {
     .sign(tweak.signWith ?? keys.privateKey);
 }
 
-const check = (
+const check = async (
   value: string | string[] | undefined,
   over: Partial<Parameters<typeof verifyDpopProof>[0]> = {},
 ) =>
@@ -148,8 +148,11 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
     let now = NOW;
     const request = { method: 'GET', url: URL_, accessToken: TOKEN, boundTo: JKT };
     const once = await proof();
-    await verifyDpopProof({ ...request, proof: once }, { replay, now: () => now });
-    await refused(verifyDpopProof({ ...request, proof: once }, { replay, now: () => now }), /used before/);
+    verifyDpopProof({ ...request, proof: once }, { replay, now: () => now });
+    await refused(
+      (async () => verifyDpopProof({ ...request, proof: once }, { replay, now: () => now }))(),
+      /used before/,
+    );
     now += 70_000;
     assert.equal(replay.firstUse('another', now + 1000, now), true);
     assert.equal(replay.size, 1, 'the expired entry is gone');
@@ -161,5 +164,23 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
     assert.equal(replay.size, 3);
     assert.equal(replay.evictions, 1);
     assert.equal(replay.firstUse('d', NOW + 60_000, NOW), false, 'recent ones are still remembered');
+  });
+
+  it('accepts the other asymmetric algorithms, and names each key by its RFC 7638 thumbprint', async () => {
+    for (const alg of ['ES384', 'PS256', 'RS256', 'EdDSA']) {
+      const pair = await generateKeyPair(alg, { extractable: true });
+      const publicJwk = await exportJWK(pair.publicKey);
+      const thumbprint = await calculateJwkThumbprint(publicJwk);
+      const signed = await new SignJWT({
+        htm: 'GET',
+        htu: URL_,
+        iat: NOW / 1000,
+        jti: alg,
+        ath: accessTokenHash(TOKEN),
+      })
+        .setProtectedHeader({ alg, typ: 'dpop+jwt', jwk: publicJwk })
+        .sign(pair.privateKey);
+      assert.equal(await check(signed, { boundTo: thumbprint }), thumbprint, alg);
+    }
   });
 });

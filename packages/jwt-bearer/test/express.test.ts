@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
-import { auth, requiredPermissions, requiredScopes } from '../src/express/index.ts';
+import { auth, claimCheck, requiredPermissions, requiredScopes } from '../src/express/index.ts';
 import { startTestIssuer, type TestIssuer } from './support/test-issuer.ts';
 
 describe('Express middleware auth()', () => {
@@ -28,6 +28,30 @@ describe('Express middleware auth()', () => {
     app.get('/perm', checkJwt, requiredPermissions('write:messages'), (_req, res) => {
       res.json({ ok: true });
     });
+    const optional = auth({ issuerBaseURL: issuer.issuer, audience: issuer.audience, authRequired: false });
+    app.get('/optional', optional, (req, res) => {
+      res.json({ sub: req.auth?.payload['sub'] ?? null });
+    });
+    app.get(
+      '/async-check',
+      checkJwt,
+      claimCheck((() => Promise.resolve(true)) as unknown as () => boolean),
+      (_req, res) => {
+        res.json({ ok: true });
+      },
+    );
+    // Some frameworks and tests build requests without Express's originalUrl.
+    app.get(
+      '/no-original-url',
+      (req, _res, next) => {
+        Object.defineProperty(req, 'originalUrl', { value: undefined });
+        next();
+      },
+      checkJwt,
+      (req, res) => {
+        res.json({ sub: req.auth?.payload['sub'] });
+      },
+    );
     app.get(
       '/from-env',
       auth({ env: { ISSUER_BASE_URL: issuer.issuer, AUDIENCE: 'other' } }),
@@ -137,6 +161,32 @@ describe('Express middleware auth()', () => {
     assert.equal(denied.status, 403);
     const allowed = await call('/perm', bearer(await issuer.mint({ permissions: ['write:messages'] })));
     assert.equal(allowed.status, 200);
+  });
+
+  it('with authRequired false, lets a request without credentials through and still refuses bad ones', async () => {
+    const anonymous = await call('/optional');
+    assert.equal(anonymous.status, 200);
+    assert.deepEqual(await anonymous.json(), { sub: null });
+    const signedIn = await call('/optional', bearer(await issuer.mint({ sub: 'u2' })));
+    assert.deepEqual(await signedIn.json(), { sub: 'u2' });
+    const forged = await call('/optional', bearer(await issuer.mint({}, { signWith: 'attacker' })));
+    assert.equal(forged.status, 401);
+    const malformed = await call('/optional', { headers: { authorization: 'Bearer a b' } });
+    assert.equal(malformed.status, 400);
+  });
+
+  it('refuses with 403 when a claim check answers a Promise (not a yes)', async () => {
+    const res = await call('/async-check', bearer(await issuer.mint()));
+    assert.equal(res.status, 403);
+    assert.equal(((await res.json()) as { error: string }).error, 'insufficient_scope');
+  });
+
+  it('verifies a request that has no originalUrl instead of failing with a 500', async () => {
+    const res = await call('/no-original-url', bearer(await issuer.mint({ sub: 'u3' })));
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { sub: 'u3' });
+    const refused = await call('/no-original-url?access_token=x', bearer(await issuer.mint()));
+    assert.equal(refused.status, 400, 'a query token is still seen through req.url');
   });
 
   it('reads its configuration from the environment when options lack it', async () => {

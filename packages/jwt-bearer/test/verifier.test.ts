@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { CompactSign, generateKeyPair } from 'jose';
+import { CompactSign, exportJWK, exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
 import {
+  BearerConfigError,
   type BearerErrorCode,
   createVerifier,
   InvalidTokenError,
@@ -159,7 +160,7 @@ describe('createVerifier against a real local issuer', () => {
       );
       assert.ok(sprayed.every((c) => c === 'ERR_TOKEN_KID_UNKNOWN'));
       assert.ok(fresh.counts.jwks <= 2, `JWKS fetched ${fresh.counts.jwks} times`);
-      assert.equal(fresh.counts.discovery, 1);
+      assert.ok(fresh.counts.discovery <= 2, 'metadata is fetched with the keys, no more often');
       assert.equal(verifier.metrics.signatureChecks, 1, 'no signature check for an unknown kid');
     } finally {
       await fresh.close();
@@ -345,12 +346,12 @@ describe('createVerifier against a real local issuer', () => {
         });
         const token = await fresh.mint({ exp: Math.floor(clock / 1000) + 60 });
         assert.equal(
-          verifier.verifyCached(token),
+          verifier.verifyNow(token),
           undefined,
-          'the sync fast path only knows verified tokens',
+          'before the first key load the synchronous path cannot judge: it asks for verify()',
         );
         for (let i = 0; i < 4; i++) await verifier.verify(token);
-        assert.equal(verifier.verifyCached(token)?.payload['sub'], 'auth0|alice');
+        assert.equal(verifier.verifyNow(token)?.payload['sub'], 'auth0|alice');
         assert.equal(verifier.metrics.signatureChecks, 1);
         assert.equal(verifier.metrics.cacheHits, 4);
         await fresh.rotate();
@@ -363,7 +364,11 @@ describe('createVerifier against a real local issuer', () => {
         );
         await verifier.verify(token);
         clock += 120_000;
-        assert.equal(verifier.verifyCached(token), undefined, 'an entry never outlives the token');
+        assert.throws(
+          () => verifier.verifyNow(token),
+          { code: 'ERR_TOKEN_EXPIRED' },
+          'an entry never outlives the token',
+        );
         assert.equal(await rejection(verifier.verify(token)), 'ERR_TOKEN_EXPIRED');
       } finally {
         await fresh.close();
@@ -384,7 +389,7 @@ describe('createVerifier against a real local issuer', () => {
         }
         assert.equal(verifier.metrics.signatureChecks, 1);
         assert.equal(verifier.metrics.badSignatureHits, 2);
-        assert.throws(() => verifier.verifyCached(forged), { code: 'ERR_TOKEN_SIGNATURE' });
+        assert.throws(() => verifier.verifyNow(forged), { code: 'ERR_TOKEN_SIGNATURE' });
         assert.equal(verifier.metrics.cacheSize, 0);
         await fresh.rotate();
         await verifier.verify(await fresh.mint()); // new key set
@@ -401,6 +406,165 @@ describe('createVerifier against a real local issuer', () => {
     });
   });
 });
+
+describe('the issuer found by discovery', () => {
+  it('works whether ISSUER_BASE_URL has a trailing slash or not, and holds iss to the document exactly', async () => {
+    for (const trailingSlash of [false, true]) {
+      const tenant = await startTestIssuer({ trailingSlash });
+      try {
+        for (const base of [tenant.baseUrl, `${tenant.baseUrl}/`]) {
+          const verifier = createVerifier({ issuerBaseURL: base, audience: tenant.audience });
+          assert.equal((await verifier.verify(await tenant.mint())).payload['iss'], tenant.issuer, base);
+          const other = trailingSlash ? tenant.baseUrl : `${tenant.baseUrl}/`;
+          assert.equal(
+            await rejection(verifier.verify(await tenant.mint({ iss: other }))),
+            'ERR_TOKEN_ISSUER',
+          );
+        }
+      } finally {
+        await tenant.close();
+      }
+    }
+  });
+
+  it('fetches the metadata again with every key-set refresh, so a changed document is followed', async () => {
+    const tenant = await startTestIssuer();
+    try {
+      let clock = Date.now();
+      const verifier = createVerifier({
+        issuerBaseURL: tenant.issuer,
+        audience: tenant.audience,
+        cooldownMs: 1000,
+        maxAgeMs: 60_000,
+        now: () => clock,
+      });
+      await verifier.verify(await tenant.mint());
+      assert.deepEqual(tenant.counts, { discovery: 1, jwks: 1 });
+      clock += 61_000; // the set is old: the next verification refreshes it in the background
+      await verifier.verify(await tenant.mint());
+      await verifier.refresh();
+      assert.deepEqual(tenant.counts, { discovery: 2, jwks: 2 });
+      clock += 2000;
+      await tenant.rotate();
+      await verifier.verify(await tenant.mint()); // an unknown kid: metadata and keys again
+      assert.deepEqual(tenant.counts, { discovery: 3, jwks: 3 });
+    } finally {
+      await tenant.close();
+    }
+  });
+
+  it("accepts the URL of a .well-known document, and falls back to RFC 8414's location", async () => {
+    const oidc = await startTestIssuer();
+    const oauth = await startTestIssuer({ metadata: 'oauth-authorization-server' });
+    try {
+      const viaDocument = createVerifier({
+        issuerBaseURL: `${oidc.issuer}/.well-known/openid-configuration`,
+        audience: oidc.audience,
+      });
+      assert.equal((await viaDocument.verify(await oidc.mint())).payload['iss'], oidc.issuer);
+      const viaFallback = createVerifier({ issuerBaseURL: oauth.issuer, audience: oauth.audience });
+      assert.equal((await viaFallback.verify(await oauth.mint())).payload['iss'], oauth.issuer);
+      assert.equal(oauth.counts.discovery, 1);
+    } finally {
+      await oidc.close();
+      await oauth.close();
+    }
+  });
+
+  it('refuses an issuerBaseURL with credentials, a query or a fragment, at creation', () => {
+    for (const issuerBaseURL of [
+      'https://user:pass@issuer.example/',
+      'https://issuer.example/?debug=true',
+      'https://issuer.example/#section',
+      'http://issuer.example/',
+    ]) {
+      assert.throws(() => createVerifier({ issuerBaseURL, audience: 'a' }), BearerConfigError, issuerBaseURL);
+    }
+  });
+});
+
+describe('keys given by configuration (no network)', () => {
+  let issuer: TestIssuer;
+  before(async () => {
+    issuer = await startTestIssuer();
+  });
+  after(() => issuer.close());
+
+  it('verifies with a static JWKS, synchronously from the first token, without one fetch', async () => {
+    const verifier = createVerifier({
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+      jwks: issuer.publicJwks(),
+    });
+    assert.equal(verifier.ready, true);
+    assert.equal(verifier.verifyNow(await issuer.mint({ sub: 'static' }))?.payload['sub'], 'static');
+    assert.equal(
+      await rejection(verifier.verify(await issuer.mint({}, { signWith: 'attacker' }))),
+      'ERR_TOKEN_SIGNATURE',
+    );
+    assert.equal(
+      await rejection(verifier.verify(await issuer.mint({}, { kid: randomUUID() }))),
+      'ERR_TOKEN_KID_UNKNOWN',
+    );
+    assert.deepEqual(issuer.counts, { discovery: 0, jwks: 0 });
+  });
+
+  it('verifies with one public key (PEM or JWK), whatever kid the token names', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
+    const sign = (kid: string) =>
+      new CompactSign(new TextEncoder().encode(JSON.stringify(claimsFor(issuer))))
+        .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid })
+        .sign(privateKey);
+    for (const key of [await exportSPKI(publicKey), await exportJWK(publicKey)]) {
+      const verifier = createVerifier({
+        issuer: issuer.issuer,
+        audience: issuer.audience,
+        publicKey: key as never,
+      });
+      assert.equal((await verifier.verify(await sign('any'))).payload['sub'], 'static-key-user');
+      assert.equal(await rejection(verifier.verify(await issuer.mint())), 'ERR_TOKEN_SIGNATURE');
+    }
+    assert.deepEqual(issuer.counts, { discovery: 0, jwks: 0 });
+    const privatePem = await exportPKCS8(privateKey);
+    assert.throws(
+      () => createVerifier({ issuer: issuer.issuer, audience: 'a', publicKey: privatePem }),
+      BearerConfigError,
+      'a private key is refused, not quietly turned into its public half',
+    );
+  });
+
+  it('refuses contradictory or unsafe key options at creation', async () => {
+    const jwks = issuer.publicJwks();
+    const bad: [string, Partial<VerifierOptions>][] = [
+      ['no issuer', { jwks }],
+      ['jwks and issuerBaseURL', { jwks, issuer: 'x', issuerBaseURL: issuer.issuer }],
+      ['jwks and publicKey', { jwks, issuer: 'x', publicKey: jwks.keys[0] as never }],
+      ['a symmetric key', { issuer: 'x', publicKey: { kty: 'oct', k: 'c2VjcmV0' } as never }],
+      ['an empty set', { issuer: 'x', jwks: { keys: [] } }],
+      ['garbage', { issuer: 'x', publicKey: 'not a key' }],
+    ];
+    for (const [what, options] of bad) {
+      assert.throws(
+        () => createVerifier({ audience: 'a', ...options } as VerifierOptions),
+        BearerConfigError,
+        what,
+      );
+    }
+  });
+});
+
+function claimsFor(issuer: TestIssuer): Record<string, unknown> {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    iss: issuer.issuer,
+    aud: issuer.audience,
+    sub: 'static-key-user',
+    client_id: 'c',
+    iat: now,
+    exp: now + 60,
+    jti: randomUUID(),
+  };
+}
 
 function createVerifierTimeoutGuard<T>(promise: Promise<T>): Promise<T> {
   // A verification with cached keys must never wait on the (hanging) JWKS endpoint.

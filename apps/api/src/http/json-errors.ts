@@ -1,6 +1,7 @@
 // Every answer is JSON `{ error, error_description }`, including the ones Express and
 // body-parser would otherwise render as HTML: unknown route, wrong method, bad body.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from '../logger.ts';
 
 export const notFound: RequestHandler = (req, res) => {
   res.status(404).json({ error: 'not_found', error_description: `No route for ${req.method} ${req.path}.` });
@@ -29,23 +30,25 @@ const CLIENT_ERRORS: Record<string, [number, string, string]> = {
   'request.size.invalid': [400, 'invalid_request', 'The request body length does not match Content-Length.'],
 };
 
-export const errorHandler: ErrorRequestHandler = (error: HttpError, req, res, _next) => {
-  const known = error.type !== undefined ? CLIENT_ERRORS[error.type] : undefined;
-  const status = known?.[0] ?? error.status ?? error.statusCode ?? 500;
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  if (status >= 400 && status < 500) {
-    res.status(status).json({
-      error: known?.[1] ?? 'invalid_request',
-      error_description: known?.[2] ?? (error.expose ? error.message : 'The request is malformed.'),
-    });
-    return;
-  }
-  // A bug of ours: logged with its stack, answered without it.
-  req.log?.error({ err: error }, 'unhandled error');
-  res
-    .status(500)
-    .json({ error: 'server_error', error_description: 'The API failed to handle this request.' });
-};
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: HttpError, req, res, _next) => {
+    const known = error.type !== undefined ? CLIENT_ERRORS[error.type] : undefined;
+    const status = known?.[0] ?? error.status ?? error.statusCode ?? 500;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (status >= 400 && status < 500) {
+      res.status(status).json({
+        error: known?.[1] ?? 'invalid_request',
+        error_description: known?.[2] ?? (error.expose ? error.message : 'The request is malformed.'),
+      });
+      return;
+    }
+    // A bug of ours: logged with its stack (the request line follows), answered without it.
+    logger.error({ err: error, method: req.method }, 'unhandled error');
+    res
+      .status(500)
+      .json({ error: 'server_error', error_description: 'The API failed to handle this request.' });
+  };
+}

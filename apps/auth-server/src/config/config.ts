@@ -12,6 +12,8 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const envSchema = z.object({
   NODE_ENV: z.string().optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  /** Listen address; loopback only (127.0.0.1 and ::1) when unset. */
+  HOST: z.string().trim().optional(),
   // Auth0's form is https://tenant.example.com/ (with the slash); the slash is optional here and kept as given,
   // because `iss` must equal it character for character. Routes are served from the root, so no path.
   ISSUER: z
@@ -37,7 +39,8 @@ const envSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   TENANT_FILE: z.string().min(1).default('tenant.json'),
   M2M_CLIENT_SECRET: z.string().min(1).default(DEV_M2M_SECRET),
-  TRUST_PROXY: z.enum(['true', 'false', '1', '0']).default('false'),
+  // No default: in production with an https issuer the operator must say which of the two it is.
+  TRUST_PROXY: z.enum(['true', 'false', '1', '0']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -46,6 +49,8 @@ export type Config = {
   /** Behind one TLS-terminating reverse proxy: trust its X-Forwarded-For/-Proto/-Host. */
   trustProxy: boolean;
   port: number;
+  /** Where to listen instead of loopback (e.g. "0.0.0.0"); undefined: loopback only. */
+  host: string | undefined;
   issuer: string;
   dataDir: string;
   /** Where the tenant, oidc-provider's models and the keys live: SQLite in dataDir, or PostgreSQL. */
@@ -93,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `invalid environment:\n  ISSUER: must be https when TLS_CERT_FILE is set (got ${issuer})`,
     );
   }
+  const trustProxy = e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1';
   if (production) {
     const problems: string[] = [];
     if (e.M2M_CLIENT_SECRET === DEV_M2M_SECRET || env.M2M_CLIENT_SECRET === undefined) {
@@ -109,17 +115,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         'DATABASE_URL must name a loopback host or ask for TLS with sslmode=require, verify-ca or verify-full',
       );
     }
+    problems.push(...unsafeTransport({ https: url.protocol === 'https:', trustProxy: e.TRUST_PROXY, tls }));
     if (problems.length > 0) {
-      throw new ConfigError(
-        `refusing development defaults with NODE_ENV=production:\n  ${problems.join('\n  ')}`,
-      );
+      throw new ConfigError(`refusing to start with NODE_ENV=production: ${problems.join('; ')}`);
     }
   }
   const dataDir = fromApp(e.DATA_DIR);
   return {
     production,
-    trustProxy: e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1',
+    trustProxy,
     port: e.PORT,
+    host: e.HOST || undefined,
     issuer,
     dataDir,
     storage: e.DATABASE_URL
@@ -154,4 +160,33 @@ export function describeStorage(storage: StorageConfig): string {
   if (storage.kind === 'sqlite') return `SQLite in ${storage.dataDir}`;
   const url = new URL(storage.url);
   return `PostgreSQL at ${url.host}${url.pathname}`;
+}
+
+/**
+ * The combinations of an https issuer, TRUST_PROXY and TLS files that would start fine and quietly
+ * weaken the cookies (no Secure) or the per-network throttles (everyone with one address, or any
+ * address a client likes).
+ */
+function unsafeTransport(p: { https: boolean; trustProxy: string | undefined; tls: unknown }): string[] {
+  if (!p.https) return [];
+  const direct = p.tls !== undefined;
+  if (p.trustProxy === undefined) {
+    return [
+      direct
+        ? 'TRUST_PROXY must be set: false, since this server terminates TLS itself (TLS_CERT_FILE)'
+        : 'TRUST_PROXY must be set with an https ISSUER: true behind a TLS-terminating proxy, or false with TLS_CERT_FILE and TLS_KEY_FILE',
+    ];
+  }
+  const trusted = p.trustProxy === 'true' || p.trustProxy === '1';
+  if (!trusted && !direct) {
+    return [
+      'TRUST_PROXY=false with an https ISSUER needs TLS_CERT_FILE and TLS_KEY_FILE: otherwise something else terminates TLS, cookies lose Secure and every client shares its address',
+    ];
+  }
+  if (trusted && direct) {
+    return [
+      'TRUST_PROXY=true with TLS_CERT_FILE: clients reach this server directly and could choose their own X-Forwarded-For; set TRUST_PROXY=false',
+    ];
+  }
+  return [];
 }

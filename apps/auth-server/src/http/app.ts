@@ -8,24 +8,18 @@ import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { userinfoAudience } from '../oidc/resources.ts';
 import { markAuth0Logout } from '../oidc/sign-out.ts';
-import type { LoginThrottle } from '../security/login-throttle.ts';
-import { isStoreUnavailable, type TenantStore } from '../store/storage.ts';
-import type { TenantSnapshot } from '../tenant/tenant-snapshot.ts';
+import type { InteractionThrottle } from '../security/interaction-throttle.ts';
+import { isStoreUnavailable } from '../store/storage.ts';
 import { auth0Logout } from './auth0-logout.ts';
-import { interactionRoutes } from './interactions.ts';
+import { authorizeLimits } from './authorize-limits.ts';
+import { type InteractionDeps, interactionRoutes } from './interactions/index.ts';
 import { userinfoRoute } from './userinfo.ts';
 import { messagePage } from './views.ts';
 
-export type AppDeps = {
+export type AppDeps = InteractionDeps & {
   issuer: string;
-  provider: () => Provider;
+  interactionThrottle: InteractionThrottle;
   publicJwks: () => ReturnType<typeof createLocalJWKSet>;
-  tenant: TenantSnapshot;
-  /** Users (and the rest of the tenant's storage) for the hosted pages and /userinfo. */
-  users: TenantStore;
-  throttle: LoginThrottle;
-  csrfSecret: string;
-  signupEnabled: boolean;
   production: boolean;
   trustProxy: boolean;
   logger: Logger;
@@ -90,6 +84,12 @@ export function createApp(deps: AppDeps): RequestListener {
     markAuth0Logout(req);
     toProvider(req, res);
   });
+
+  // Exactly /authorize: /authorize/:uid resumes an interaction already stored.
+  app
+    .route('/authorize')
+    .get(authorizeLimits(deps.interactionThrottle, deps.logger))
+    .post(authorizeLimits(deps.interactionThrottle, deps.logger));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

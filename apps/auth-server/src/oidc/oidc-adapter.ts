@@ -81,12 +81,16 @@ export function createAdapterFactory(store: OidcStore, hooks: AdapterHooks) {
   };
 }
 
-/** Deletes expired rows now and then; find() already ignores them. */
-export function startExpirySweeper(store: OidcStore, everyMs = 10 * 60 * 1000): NodeJS.Timeout {
+/** Deletes expired rows now and then (and runs `alsoSweep`, for other tables); find() already ignores them. */
+export function startExpirySweeper(
+  store: OidcStore,
+  everyMs = 10 * 60 * 1000,
+  alsoSweep?: () => Promise<unknown>,
+): NodeJS.Timeout {
   const timer = setInterval(() => {
-    store.deleteExpired().catch(() => {
-      // The next sweep tries again; a database outage is reported where requests meet it.
-    });
+    // The next sweep tries again; a database outage is reported where requests meet it.
+    store.deleteExpired().catch(() => undefined);
+    alsoSweep?.().catch(() => undefined);
   }, everyMs);
   timer.unref();
   return timer;

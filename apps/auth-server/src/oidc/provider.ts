@@ -7,6 +7,7 @@ import type { Config } from '../config/config.ts';
 import { logoutPage, messagePage } from '../http/views.ts';
 import { providerJwks } from '../keys/key-store.ts';
 import { NodeSigningKey } from '../keys/node-signing-key.ts';
+import { AUTHORIZE_POLICY } from '../security/abuse-policy.ts';
 import type { KeySet, Storage } from '../store/storage.ts';
 import { OIDC_SCOPES } from '../tenant/tenant-schema.ts';
 import type { TenantSnapshot } from '../tenant/tenant-snapshot.ts';
@@ -18,6 +19,7 @@ import {
 } from './client-metadata.ts';
 import { requireDpopPolicy } from './dpop-policy.ts';
 import { createAdapterFactory } from './oidc-adapter.ts';
+import { withParameterLimits } from './parameter-limits.ts';
 import { allowedScopes, permissionsOf, type Subject } from './rbac-policy.ts';
 import { fromResource, toResource, userinfoAudience } from './resources.ts';
 import { grantsEndAtSignOut, silentSignOut } from './sign-out.ts';
@@ -98,7 +100,7 @@ export function createProvider(opts: {
     extraClientMetadata: {
       properties: [...EXTRA_CLIENT_PROPERTIES],
     },
-    extraParams: {
+    extraParams: withParameterLimits({
       audience: null,
       // Auth0's "which connection": this tenant has one database connection, so only its name is valid.
       connection(_ctx, value) {
@@ -127,7 +129,7 @@ export function createProvider(opts: {
           ctx.oidc.params!.scope = `${value} offline_access`;
         }
       },
-    },
+    }),
     async findAccount(_ctx, id) {
       const user = await guard(storage.tenant.findUserById(id));
       if (!user) return undefined;
@@ -234,6 +236,8 @@ export function createProvider(opts: {
       // Lets NodeSigningKey sign (experimental in 9.x: the version is pinned and the tests cover every signed token).
       externalSigningSupport: { enabled: true, ack: 'experimental-01' },
       clientCredentials: { enabled: true },
+      // Off: it stores a request per call from any public client before anyone signs in, and nothing here uses it.
+      pushedAuthorizationRequests: { enabled: false },
       introspection: {
         enabled: true,
         // Only confidential clients may introspect (RFC 7662 §4: the caller must be authorized), and
@@ -317,7 +321,7 @@ export function createProvider(opts: {
       AuthorizationCode: 60,
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? 3600,
       IdToken: 3600,
-      Interaction: 3600,
+      Interaction: AUTHORIZE_POLICY.interactionTtlSeconds,
       Session: SESSION_TTL,
       // A grant must outlive the refresh tokens issued under it, or refreshing fails with "grant is expired".
       Grant: (ctx) => refreshTokenPolicy(meta(ctx?.oidc?.client))?.absoluteLifetime ?? SESSION_TTL,

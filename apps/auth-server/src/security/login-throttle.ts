@@ -1,141 +1,139 @@
-// Slows password guessing without locking the real user out for good:
-// - account + address: 5 failures in 15 min lock that pair for 15 min (the user elsewhere is unaffected);
-// - address: 50 failures in 15 min lock the address for 15 min (one attacker trying many accounts);
-// - account, from any address: after 5 failures each attempt waits longer (up to 10 s), never a lock;
-// - sign-ups: 10 attempts (whatever their outcome) in 15 min lock the address's sign-ups for 15 min.
-// Counters live in SQLite so a restart does not reset them.
-import type { DatabaseSync } from 'node:sqlite';
+// Who may have a password checked now, and what each outcome costs. The numbers are in abuse-policy.ts:
+// - account + network: 5 failures in 15 min lock that pair for 15 min (the user elsewhere is unaffected);
+// - network: 50 failures in 15 min lock the network for 15 min (one attacker trying many accounts);
+// - account: a budget of attempts that failed or are being checked, 5 then one per 10 s, shared by every
+//   browser without the account's device cookie; a browser with it has a budget of its own, so guesses
+//   from elsewhere never hold the owner back, and no rule locks anyone out for longer than 15 min;
+// - one password check in flight per account and 4 per network: parallel guesses are refused, not queued;
+// - sign-ups: 10 attempts (whatever their outcome) in 15 min lock the network's sign-ups for 15 min.
+// The state lives behind ThrottleStore, so a restart does not reset it and instances can share it.
+import { randomUUID } from 'node:crypto';
+import {
+  BUSY_RETRY_AFTER_SECONDS,
+  type Bucket,
+  LOGIN_POLICY,
+  type LoginPolicy,
+  SIGNUP_POLICY,
+  type SignupPolicy,
+} from './abuse-policy.ts';
+import type { ThrottleStore } from './throttle-store.ts';
 
-export type ThrottlePolicy = {
-  windowMs: number;
-  lockMs: number;
-  pairLimit: number;
-  addressLimit: number;
-  maxDelayMs: number;
-  signupLimit: number;
+export type LoginAttempt = {
+  email: string;
+  /** networkOf() the client's address. */
+  network: string;
+  /** The id in the account's device cookie, when the browser sent a valid one for this account. */
+  device?: string;
 };
-export const DEFAULT_POLICY: ThrottlePolicy = {
-  windowMs: 15 * 60_000,
-  lockMs: 15 * 60_000,
-  pairLimit: 5,
-  addressLimit: 50,
-  maxDelayMs: 10_000,
-  signupLimit: 10,
+
+export type Refusal = {
+  /** `locked`: too many failures; `rate`: the account's budget is spent; `busy`: too many checks at once. */
+  reason: 'locked' | 'rate' | 'busy';
+  retryAfterSeconds: number;
 };
 
-export type ThrottleVerdict =
-  | { locked: false; delayMs: number }
-  /** `busy`: too many attempts already in flight (a short wait helps); `locked`: too many failures. */
-  | { locked: true; reason: 'locked' | 'busy'; retryAfterSeconds: number };
+/** An admitted attempt's places and token, handed back to settle() whatever happens. */
+export type Ticket = {
+  readonly attempt: LoginAttempt;
+  readonly budget: { key: string; bucket: Bucket };
+  readonly holder: string;
+};
 
-type Row = { failures: number; window_start: number; locked_until: number };
+export type Admission = { admitted: true; ticket: Ticket } | { admitted: false; refusal: Refusal };
+
+/** `unchecked`: the password was never compared (the server was too busy): it costs nothing. */
+export type Outcome = 'succeeded' | 'failed' | 'unchecked';
+
+const keys = (a: LoginAttempt) => {
+  const email = a.email.trim().toLowerCase();
+  return {
+    pair: `pair:${email}|${a.network}`,
+    network: `net:${a.network}`,
+    accountChecks: `checks:acct:${email}`,
+    networkChecks: `checks:net:${a.network}`,
+    budget: a.device ? `device:${a.device}` : `acct:${email}`,
+  };
+};
+
+const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
 export class LoginThrottle {
-  private readonly db: DatabaseSync;
-  private readonly policy: ThrottlePolicy;
-  private readonly pending = new Map<string, number>();
+  readonly #store: ThrottleStore;
+  readonly #login: LoginPolicy;
+  readonly #signup: SignupPolicy;
+  readonly #now: () => number;
 
-  constructor(db: DatabaseSync, policy: ThrottlePolicy = DEFAULT_POLICY) {
-    this.db = db;
-    this.policy = policy;
-  }
-
-  private read(key: string, now: number): Row {
-    const row = this.db
-      .prepare('SELECT failures, window_start, locked_until FROM login_failures WHERE key = ?')
-      .get(key) as Row | undefined;
-    if (!row || (now - row.window_start > this.policy.windowMs && row.locked_until <= now)) {
-      return { failures: 0, window_start: now, locked_until: 0 };
-    }
-    return row;
-  }
-
-  check(email: string, address: string, now = Date.now()): ThrottleVerdict {
-    const locks = [this.read(pairKey(email, address), now), this.read(`ip:${address}`, now)]
-      .map((r) => r.locked_until)
-      .filter((until) => until > now);
-    if (locks.length > 0) return lockedUntil(Math.max(...locks), now);
-    // From the 5th failure on, each further attempt waits 250 ms, then 500, 1000, … up to maxDelayMs.
-    const over = this.read(`acct:${email.toLowerCase()}`, now).failures - this.policy.pairLimit;
-    return { locked: false, delayMs: over >= 0 ? Math.min(250 * 2 ** over, this.policy.maxDelayMs) : 0 };
+  constructor(
+    store: ThrottleStore,
+    policy: { login?: LoginPolicy; signup?: SignupPolicy; now?: () => number } = {},
+  ) {
+    this.#store = store;
+    this.#login = policy.login ?? LOGIN_POLICY;
+    this.#signup = policy.signup ?? SIGNUP_POLICY;
+    this.#now = policy.now ?? Date.now;
   }
 
   /**
-   * Checks, and when the attempt may go on, holds a place for it until settle() (one synchronous
-   * step, so parallel guesses cannot all pass the check while the first password hash is being
-   * computed). Attempts in flight count against the limits as if they had failed; they live in
-   * memory only, so a crash mid-check never turns a right password into a recorded failure.
+   * Decides before any password work. An admitted attempt holds its account's one place, one of its
+   * network's places and a token of its budget until settle(), so parallel requests cannot all pass
+   * while the first hash is being computed.
    */
-  admit(email: string, address: string, now = Date.now()): ThrottleVerdict {
-    const verdict = this.check(email, address, now);
-    if (verdict.locked) return verdict;
-    const pair = pairKey(email, address);
-    const ip = `ip:${address}`;
-    const busy =
-      this.read(pair, now).failures + this.inFlight(pair) >= this.policy.pairLimit ||
-      this.read(ip, now).failures + this.inFlight(ip) >= this.policy.addressLimit;
-    if (busy) return { locked: true, reason: 'busy', retryAfterSeconds: 1 };
-    this.pending.set(pair, this.inFlight(pair) + 1);
-    this.pending.set(ip, this.inFlight(ip) + 1);
-    return verdict;
+  async admit(attempt: LoginAttempt): Promise<Admission> {
+    const now = this.#now();
+    const k = keys(attempt);
+    const policy = this.#login;
+    const locks = await Promise.all([
+      this.#store.read(k.pair, policy.pair, now),
+      this.#store.read(k.network, policy.network, now),
+    ]);
+    const lockedUntil = Math.max(...locks.map((s) => s.lockedUntil));
+    if (lockedUntil > now) return refuse('locked', lockedUntil - now);
+
+    const budget = { key: k.budget, bucket: attempt.device ? policy.device : policy.account };
+    const token = await this.#store.take(budget.key, budget.bucket, now);
+    if (!token.ok) return refuse('rate', token.retryAfterMs);
+
+    const holder = randomUUID();
+    const lease = policy.checkLeaseMs;
+    if (await this.#store.acquire(k.accountChecks, holder, policy.checksPerAccount, lease, now)) {
+      if (await this.#store.acquire(k.networkChecks, holder, policy.checksPerNetwork, lease, now)) {
+        return { admitted: true, ticket: { attempt, budget, holder } };
+      }
+      await this.#store.release(k.accountChecks, holder);
+    }
+    await this.#store.giveBack(budget.key, budget.bucket, now);
+    return refuse('busy', BUSY_RETRY_AFTER_SECONDS * 1000);
   }
 
-  /** Ends an admitted attempt: a success clears the account's counters, a failure is recorded. */
-  settle(email: string, address: string, succeeded: boolean, now = Date.now()): void {
-    for (const key of [pairKey(email, address), `ip:${address}`]) {
-      const left = this.inFlight(key) - 1;
-      if (left > 0) this.pending.set(key, left);
-      else this.pending.delete(key);
+  /** Ends an admitted attempt: a failure is counted, a success or an unchecked attempt gives its token back. */
+  async settle(ticket: Ticket, outcome: Outcome): Promise<void> {
+    const now = this.#now();
+    const k = keys(ticket.attempt);
+    await this.#store.release(k.accountChecks, ticket.holder);
+    await this.#store.release(k.networkChecks, ticket.holder);
+    if (outcome === 'failed') {
+      await this.#store.fail(k.pair, this.#login.pair, now);
+      await this.#store.fail(k.network, this.#login.network, now);
+      return;
     }
-    if (succeeded) this.recordSuccess(email, address);
-    else this.recordFailure(email, address, now);
+    await this.#store.giveBack(ticket.budget.key, ticket.budget.bucket, now);
+    // The owner proved who they are from this network: its earlier failures there were theirs.
+    if (outcome === 'succeeded') await this.#store.forget([k.pair]);
   }
 
   /**
-   * Counts a sign-up attempt from an address before it is processed, whatever it turns out to be, so
+   * Counts a sign-up attempt from a network before it is processed, whatever it turns out to be, so
    * sign-up cannot be used to create accounts in bulk or to test many emails at once.
    */
-  admitSignup(address: string, now = Date.now()): ThrottleVerdict {
-    const key = `signup:${address}`;
-    const row = this.read(key, now);
-    if (row.locked_until > now) return lockedUntil(row.locked_until, now);
-    this.bump(key, this.policy.signupLimit, now);
-    return { locked: false, delayMs: 0 };
-  }
-
-  private inFlight(key: string): number {
-    return this.pending.get(key) ?? 0;
-  }
-
-  recordFailure(email: string, address: string, now = Date.now()): void {
-    this.bump(pairKey(email, address), this.policy.pairLimit, now);
-    this.bump(`ip:${address}`, this.policy.addressLimit, now);
-    this.bump(`acct:${email.toLowerCase()}`, Number.POSITIVE_INFINITY, now);
-  }
-
-  recordSuccess(email: string, address: string): void {
-    this.db
-      .prepare('DELETE FROM login_failures WHERE key IN (?, ?)')
-      .run(pairKey(email, address), `acct:${email.toLowerCase()}`);
-  }
-
-  private bump(key: string, limit: number, now: number): void {
-    const row = this.read(key, now);
-    const failures = row.failures + 1;
-    const lockedUntil = failures >= limit ? now + this.policy.lockMs : row.locked_until;
-    this.db
-      .prepare(
-        `INSERT INTO login_failures (key, failures, window_start, locked_until) VALUES (?, ?, ?, ?)
-         ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start, locked_until = excluded.locked_until`,
-      )
-      .run(key, failures >= limit ? 0 : failures, failures >= limit ? now : row.window_start, lockedUntil);
+  async admitSignup(network: string): Promise<{ admitted: true } | { admitted: false; refusal: Refusal }> {
+    const now = this.#now();
+    const key = `signup:${network}`;
+    const state = await this.#store.read(key, this.#signup.network, now);
+    if (state.lockedUntil > now) return refuse('locked', state.lockedUntil - now);
+    await this.#store.fail(key, this.#signup.network, now);
+    return { admitted: true };
   }
 }
 
-const lockedUntil = (until: number, now: number): ThrottleVerdict => ({
-  locked: true,
-  reason: 'locked',
-  retryAfterSeconds: Math.ceil((until - now) / 1000),
-});
-
-const pairKey = (email: string, address: string) => `pair:${email.toLowerCase()}|${address}`;
+const refuse = (reason: Refusal['reason'], waitMs: number) =>
+  ({ admitted: false, refusal: { reason, retryAfterSeconds: seconds(waitMs) } }) as const;

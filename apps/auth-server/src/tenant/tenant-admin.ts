@@ -64,10 +64,12 @@ function newUser(email: string, name: string, passwordHash: string): UserRecord 
 export async function registerUser(
   store: TenantStore,
   input: { email: string; name: string; password: string },
+  // The server's password threads (security/password-hasher.ts); the CLI hashes on libuv's pool.
+  hash: (password: string) => Promise<string> = hashPassword,
 ): Promise<UserRecord> {
   const taken = () => new TenantAdminError(`a user with email ${input.email} already exists`);
   if (await store.findUserByEmail(input.email)) throw taken();
-  const user = newUser(input.email, input.name, await hashPassword(input.password));
+  const user = newUser(input.email, input.name, await hash(input.password));
   try {
     await store.insertUser(user);
   } catch (err) {

@@ -53,6 +53,8 @@ export type TestIssuerOptions = {
   trailingSlash?: boolean;
   /** Discovery states this issuer instead of the real one (mix-up tests). */
   advertisedIssuer?: string;
+  /** Where the metadata is served: OIDC discovery (default) or only RFC 8414's location. */
+  metadata?: 'openid-configuration' | 'oauth-authorization-server';
 };
 
 async function newKey(): Promise<SigningKey> {
@@ -73,9 +75,10 @@ export async function startTestIssuer(options: TestIssuerOptions = {}): Promise<
   let issuer = '';
   let baseUrl = '';
 
+  const metadataPath = `/.well-known/${options.metadata ?? 'openid-configuration'}`;
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (path === '/.well-known/openid-configuration') counts.discovery++;
+    if (path === metadataPath) counts.discovery++;
     else if (path === '/jwks') counts.jwks++;
     if (mode === 'hang') {
       hanging.add(res);
@@ -89,7 +92,7 @@ export async function startTestIssuer(options: TestIssuerOptions = {}): Promise<
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [not json');
       return;
     }
-    if (path === '/.well-known/openid-configuration') {
+    if (path === metadataPath) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(
         JSON.stringify({
           issuer: options.advertisedIssuer ?? issuer,

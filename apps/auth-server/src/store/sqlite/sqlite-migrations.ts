@@ -84,7 +84,32 @@ const MIGRATIONS: Migration[] = [
       db.exec('ALTER TABLE clients DROP COLUMN metadata');
     },
   },
+  {
+    // Replaced by throttle_counters; its rows were at most 15 minutes of lock state.
+    name: 'throttles: buckets, counters and leases',
+    up(db) {
+      db.exec(`${THROTTLE_TABLES} DROP TABLE IF EXISTS login_failures;`);
+    },
+  },
 ];
+
+// The throttles' state (security/throttle-store.ts); every row carries the time after which it limits nothing.
+// IF NOT EXISTS: databases from before user_version was kept may have them already.
+export const THROTTLE_TABLES = `
+CREATE TABLE IF NOT EXISTS throttle_buckets (
+  key TEXT PRIMARY KEY, tokens REAL NOT NULL, updated_at INTEGER NOT NULL, full_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS throttle_buckets_full ON throttle_buckets (full_at);
+CREATE TABLE IF NOT EXISTS throttle_counters (
+  key TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_start INTEGER NOT NULL, locked_until INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS throttle_counters_expires ON throttle_counters (expires_at);
+CREATE TABLE IF NOT EXISTS throttle_leases (
+  key TEXT NOT NULL, holder TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (key, holder)
+);
+CREATE INDEX IF NOT EXISTS throttle_leases_expires ON throttle_leases (expires_at);
+`;
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
 

@@ -24,6 +24,7 @@ import {
 } from '../storage.ts';
 import { keyFileVersion, readKeyFile, writeKeyFile } from './key-file.ts';
 import { migrate } from './sqlite-migrations.ts';
+import { SqliteThrottleStore } from './sqlite-throttle-store.ts';
 
 /** A prepared-statement cache over one connection, with SQLite's errors turned into the store's. */
 class Statements {
@@ -463,11 +464,11 @@ class KeyFileStore implements KeyStore {
 
 export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
-  /** The connection, for the login throttle's table (which keeps its own SQL for now). */
   readonly db: DatabaseSync;
   readonly tenant: TenantStore;
   readonly oidc: OidcStore;
   readonly keys: KeyStore;
+  readonly throttle: SqliteThrottleStore;
   private readonly dataDir: string;
   private readonly dataVersion: StatementSync;
   // Commits of other connections change PRAGMA data_version; this connection's own writes are counted here.
@@ -490,6 +491,7 @@ export class SqliteStorage implements Storage {
     });
     this.oidc = new SqliteOidcStore(sql);
     this.keys = new KeyFileStore(dataDir, sql);
+    this.throttle = new SqliteThrottleStore(this.db);
   }
 
   version(topic: ChangeTopic): number {

@@ -82,9 +82,15 @@ function parseParams(input: string, params: Record<string, string>): string {
   return rest;
 }
 
-/** The `Bearer` challenge's parameters, if the header has one. */
+/** The parameters of the refusal: the `Bearer` challenge, or the `DPoP` one that carries an error. */
 export function bearerChallenge(
   header: string | null | undefined,
 ): Readonly<Record<string, string>> | undefined {
-  return parseWwwAuthenticate(header).find((c) => c.scheme === 'bearer')?.params;
+  // A DPoP-bound token's refusals come as a DPoP challenge (RFC 9449 §7.1), with the same parameters.
+  const challenges = parseWwwAuthenticate(header);
+  return (
+    challenges.find((c) => c.scheme === 'bearer' && c.params['error'] !== undefined) ??
+    challenges.find((c) => c.scheme === 'dpop' && c.params['error'] !== undefined) ??
+    challenges.find((c) => c.scheme === 'bearer')
+  )?.params;
 }
