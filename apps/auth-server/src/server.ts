@@ -19,8 +19,6 @@ import { LoginThrottle } from './security/login-throttle.ts';
 import { PasswordHasher } from './security/password-hasher.ts';
 import { verifyPassword } from './security/passwords.ts';
 import { openStorage } from './store/open-storage.ts';
-import { SqliteStorage } from './store/sqlite/sqlite-storage.ts';
-import { openLocalThrottleStore } from './store/sqlite/sqlite-throttle-store.ts';
 import { isStoreUnavailable, type KeySet, type Storage, type TenantStore } from './store/storage.ts';
 import { seedTenant } from './tenant/tenant-admin.ts';
 import { loadTenantFile, type Tenant, TenantError } from './tenant/tenant-schema.ts';
@@ -62,9 +60,7 @@ async function serve(config: Config, logger: Logger, storage: Storage, tenantFil
       );
     }
   }
-  // The throttles share the server's SQLite file; on PostgreSQL they keep a SQLite file per instance, for now.
-  const localThrottle = storage instanceof SqliteStorage ? undefined : openLocalThrottleStore(config.dataDir);
-  const throttle = localThrottle ?? (storage as SqliteStorage).throttle;
+  const { throttle } = storage;
   // Expired interactions and throttle rows go within a minute of their end, so what is stored stays near what the limits allow.
   const sweeper = startExpirySweeper(storage.oidc, AUTHORIZE_POLICY.sweepEveryMs, () =>
     throttle.sweep(Date.now()),
@@ -143,7 +139,6 @@ async function serve(config: Config, logger: Logger, storage: Storage, tenantFil
       await closed;
       clearTimeout(force);
       await hasher.close();
-      await localThrottle?.close();
       await storage.close();
     },
   };

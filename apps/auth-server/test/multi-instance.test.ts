@@ -238,6 +238,37 @@ describe('two authorization servers on one PostgreSQL', () => {
     }
   });
 
+  it('count failed sign-ins at both instances together: the sixth, at either, is locked', async () => {
+    const email = 'carol@example.com';
+    const loginPage = async (at: AuthServerProcess) => {
+      const browser = new Browser(at.issuer, new CookieJar());
+      const page = await browser.follow(
+        browser.authorizeUrl({
+          client_id: 'angularjs-spa',
+          response_type: 'code',
+          redirect_uri: CALLBACK,
+          scope: 'openid',
+          code_challenge: pkcePair().challenge,
+          code_challenge_method: 'S256',
+        }),
+      );
+      return { browser, page };
+    };
+    // Five failures of one account from one network lock that pair (SECURITY.md); alternating instances.
+    for (let i = 0; i < 5; i++) {
+      const { browser, page } = await loginPage(i % 2 ? b : a);
+      const res = await browser.login(page, email, `wrong-password-${i}`);
+      assert.equal(res.status, 401, `attempt ${i + 1}: ${res.body.slice(0, 200)}`);
+    }
+    for (const at of [a, b]) {
+      const { browser, page } = await loginPage(at);
+      const res = await browser.login(page, email, 'Carol-password-1');
+      assert.equal(res.status, 429, 'the right password too: the pair is locked at every instance');
+      assert.match(res.body, /Too many failed attempts/);
+      assert.ok(Number(res.headers.get('retry-after')) > 60, 'for the lock time');
+    }
+  });
+
   it("keep a browser's session when the instance that signed it in is killed", async () => {
     const doomed = await instance();
     const jar = new CookieJar();

@@ -3,6 +3,7 @@
 // refresh-token reuse) is decided by the code that uses it.
 import type { JWK } from 'jose';
 import type { AdapterPayload } from 'oidc-provider';
+import type { ThrottleStore } from '../security/throttle-store.ts';
 import type { ApiDefinition, ApplicationSettings } from '../tenant/tenant-schema.ts';
 
 /** The database cannot be reached right now (down, restarting, pool exhausted): callers answer 503. */
@@ -120,6 +121,8 @@ export interface Storage {
   readonly tenant: TenantStore;
   readonly oidc: OidcStore;
   readonly keys: KeyStore;
+  /** The sign-in, sign-up and /authorize limits' state (security/throttle-store.ts), shared like the rest. */
+  readonly throttle: ThrottleStore;
   /**
    * Synchronous and cheap (no round trip): a number that changes whenever `topic` may have been changed, by
    * this process, another instance or the CLI. Throws StoreUnavailableError while changes cannot be followed.

@@ -86,6 +86,25 @@ ${['signing_keys', 'key_secrets']
   .join('\n')}
 `,
   },
+  {
+    name: 'throttles: buckets, counters and leases, shared by every instance',
+    sql: `
+-- Every row carries the time after which it limits nothing; the sweep deletes it then.
+CREATE TABLE throttle_buckets (
+  key text PRIMARY KEY, tokens double precision NOT NULL, updated_at bigint NOT NULL, full_at bigint NOT NULL
+);
+CREATE INDEX throttle_buckets_full ON throttle_buckets (full_at);
+CREATE TABLE throttle_counters (
+  key text PRIMARY KEY, failures integer NOT NULL, window_start bigint NOT NULL, locked_until bigint NOT NULL,
+  expires_at bigint NOT NULL
+);
+CREATE INDEX throttle_counters_expires ON throttle_counters (expires_at);
+CREATE TABLE throttle_leases (
+  key text NOT NULL, holder text NOT NULL, expires_at bigint NOT NULL, PRIMARY KEY (key, holder)
+);
+CREATE INDEX throttle_leases_expires ON throttle_leases (expires_at);
+`,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;

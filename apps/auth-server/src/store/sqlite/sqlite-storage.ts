@@ -4,6 +4,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { AdapterPayload } from 'oidc-provider';
+import type { ThrottleStore } from '../../security/throttle-store.ts';
 import { type ApiDefinition, applicationSettingsSchema } from '../../tenant/tenant-schema.ts';
 import {
   type ApplicationRecord,
@@ -468,7 +469,7 @@ export class SqliteStorage implements Storage {
   readonly tenant: TenantStore;
   readonly oidc: OidcStore;
   readonly keys: KeyStore;
-  readonly throttle: SqliteThrottleStore;
+  readonly throttle: ThrottleStore;
   private readonly dataDir: string;
   private readonly dataVersion: StatementSync;
   // Commits of other connections change PRAGMA data_version; this connection's own writes are counted here.

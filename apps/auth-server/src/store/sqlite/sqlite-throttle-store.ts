@@ -1,13 +1,10 @@
 // The throttles' storage on the server's SQLite file (tables in sqlite-migrations.ts). Buckets are one
 // INSERT … ON CONFLICT … RETURNING each, the statement a PostgreSQL version can keep (with GREATEST and
-// LEAST); counters and leases read and write inside one BEGIN IMMEDIATE transaction, which is atomic
+// LEAST, postgres/postgres-throttle-store.ts); counters and leases read and write inside one BEGIN IMMEDIATE transaction, which is atomic
 // here because node:sqlite runs each call to completion on this one connection.
-import { chmodSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import type { Bucket, Counter } from '../../security/abuse-policy.ts';
 import type { CounterState, Taken, ThrottleStore } from '../../security/throttle-store.ts';
-import { THROTTLE_TABLES } from './sqlite-migrations.ts';
 
 // Tokens a bucket holds at :now, refilled since its last update (a clock that went back refills nothing).
 const REFILLED = 'min(:capacity, tokens + max(0, :now - updated_at) * 1.0 / :refillMs)';
@@ -140,15 +137,4 @@ export class SqliteThrottleStore implements ThrottleStore {
       throw err;
     }
   }
-}
-
-/** The throttles in a SQLite file of their own, for an instance whose other storage is elsewhere. */
-export function openLocalThrottleStore(dataDir: string): ThrottleStore & { close(): Promise<void> } {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const file = join(dataDir, 'login-throttle.sqlite');
-  const db = new DatabaseSync(file);
-  chmodSync(file, 0o600);
-  db.exec(`PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; ${THROTTLE_TABLES}`);
-  const store = new SqliteThrottleStore(db);
-  return Object.assign(store, { close: async () => db.close() });
 }
