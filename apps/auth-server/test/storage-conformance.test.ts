@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { freePort } from '@calling-api/testkit';
 import { startPostgres, type TestPostgres } from '@calling-api/testkit/postgres';
 import pg from 'pg';
+import { POSTGRES_SCHEMA_VERSION } from '../src/store/postgres/postgres-migrations.ts';
 import { PostgresStorage } from '../src/store/postgres/postgres-storage.ts';
 import { SqliteStorage } from '../src/store/sqlite/sqlite-storage.ts';
 import {
@@ -397,7 +398,7 @@ describe('PostgreSQL storage: start-up', () => {
       const { rows } = await client.query('SELECT version FROM schema_migrations ORDER BY version');
       assert.deepEqual(
         rows.map((r) => r.version),
-        [1],
+        Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => i + 1),
       );
     } finally {
       await client.end();
