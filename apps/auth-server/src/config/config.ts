@@ -1,6 +1,7 @@
 // Start-up configuration: read once from the environment, validated, then trusted everywhere.
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describeDatabase, isDatabaseUrl, trafficProtected } from '@calling-api/postgres';
 import { z } from 'zod';
 import { SECRET_ENV_NAME } from '../tenant/tenant-schema.ts';
 
@@ -32,7 +33,7 @@ const envSchema = z.object({
   DATABASE_URL: z
     .string()
     .refine(
-      (v) => /^postgres(ql)?:\/\//.test(v) && URL.canParse(v),
+      isDatabaseUrl,
       'must be a postgres:// or postgresql:// URL', // never echo the value: it holds a password
     )
     .optional(),
@@ -110,7 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (url.protocol !== 'https:' && !LOOPBACK_HOSTS.has(url.hostname)) {
       problems.push(`ISSUER must use https (got ${issuer})`);
     }
-    if (e.DATABASE_URL && !databaseTrafficProtected(e.DATABASE_URL)) {
+    if (e.DATABASE_URL && !trafficProtected(e.DATABASE_URL)) {
       problems.push(
         'DATABASE_URL must name a loopback host or ask for TLS with sslmode=require, verify-ca or verify-full',
       );
@@ -141,25 +142,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-/** Tokens, password hashes and private keys cross this connection: off this machine, only over TLS. */
-function databaseTrafficProtected(databaseUrl: string): boolean {
-  const url = new URL(databaseUrl);
-  const sslmode = url.searchParams.get('sslmode');
-  const host = decodeURIComponent(url.hostname) || url.searchParams.get('host') || '';
-  return (
-    LOOPBACK_HOSTS.has(host) ||
-    host.startsWith('/') ||
-    sslmode === 'require' ||
-    sslmode === 'verify-ca' ||
-    sslmode === 'verify-full'
-  );
-}
-
 /** Where the data is, for logs: the database's host, port and name, never its user or password. */
 export function describeStorage(storage: StorageConfig): string {
   if (storage.kind === 'sqlite') return `SQLite in ${storage.dataDir}`;
-  const url = new URL(storage.url);
-  return `PostgreSQL at ${url.host}${url.pathname}`;
+  return describeDatabase(storage.url);
 }
 
 /**

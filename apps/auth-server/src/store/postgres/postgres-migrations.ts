@@ -1,12 +1,13 @@
 // The PostgreSQL schema, in numbered migrations applied at start-up. One transaction holds an advisory lock
 // while it applies them, so instances starting at once apply each migration once, in order.
+import { migrate as applyMigrations, type Migration } from '@calling-api/postgres';
 import type pg from 'pg';
 
 export const TENANT_CHANNEL = 'auth_tenant_changed';
 export const KEYS_CHANNEL = 'auth_keys_changed';
 
 // Each migration runs once, in the transaction; never edit one that has shipped, add the next.
-const MIGRATIONS: { name: string; sql: string }[] = [
+const MIGRATIONS: Migration[] = [
   {
     name: 'tenant, users, oidc-provider models, keys, change notifications',
     sql: `
@@ -109,32 +110,11 @@ CREATE INDEX throttle_leases_expires ON throttle_leases (expires_at);
 
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;
 
-export async function migrate(client: pg.ClientBase): Promise<void> {
-  await client.query('BEGIN');
-  try {
-    await client.query(`SELECT pg_advisory_xact_lock(hashtext('auth-server migrations'))`);
-    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const { rows } = await client.query<{ version: number }>(
-      'SELECT coalesce(max(version), 0) AS version FROM schema_migrations',
-    );
-    const current = rows[0]!.version;
-    if (current > MIGRATIONS.length) {
-      throw new Error(
-        `the database is at schema version ${current}, newer than this server's ${MIGRATIONS.length}: run a newer version`,
-      );
-    }
-    for (const [i, migration] of MIGRATIONS.entries()) {
-      if (i + 1 <= current) continue;
-      await client.query(migration.sql);
-      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
-        i + 1,
-        migration.name,
-      ]);
-    }
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
+/** Applies the migrations this database has not seen, once, whatever the number of instances starting. */
+export function migrate(client: pg.ClientBase): Promise<void> {
+  return applyMigrations(client, {
+    lock: 'auth-server migrations',
+    table: 'schema_migrations',
+    migrations: MIGRATIONS,
+  });
 }

@@ -1,38 +1,14 @@
 // The SQL helpers every PostgreSQL store shares: pg's errors as the store's, named statements, and
 // transactions on one pool connection behind an advisory lock.
-import pg from 'pg';
+import { isUnavailable, isUniqueViolation } from '@calling-api/postgres';
+import type pg from 'pg';
 import { StoreConflictError, StoreUnavailableError } from '../storage.ts';
-
-// bigint columns hold epoch milliseconds, well within a double's exact range: read them as numbers.
-export const types: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8
-      ? Number
-      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
-};
-
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  '57P01', // admin_shutdown: the server is stopping
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now: starting up or shutting down
-  '53300', // too_many_connections
-  '57014', // query_canceled (statement_timeout)
-]);
-const UNAVAILABLE_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|Query read timeout|not queryable|Client has encountered a connection error/;
 
 /** pg's errors as the store's: an outage is StoreUnavailableError (503), a duplicate key StoreConflictError. */
 export function translate(err: unknown): unknown {
-  const { code, message = '' } = err as { code?: string; message?: string };
-  if (code === '23505') return new StoreConflictError(message, { cause: err });
-  if ((code && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) || UNAVAILABLE_MESSAGES.test(message))
+  const { message = '' } = err as { message?: string };
+  if (isUniqueViolation(err)) return new StoreConflictError(message, { cause: err });
+  if (isUnavailable(err))
     return new StoreUnavailableError(`the database is unreachable: ${message}`, { cause: err });
   return err;
 }

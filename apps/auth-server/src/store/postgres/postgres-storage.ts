@@ -1,5 +1,6 @@
 // Storage on PostgreSQL (DATABASE_URL): the same data as on SQLite, shared by any number of instances.
 // A pool serves queries; one more connection LISTENs for changes to the tenant and the keys.
+import { connectionOptions, createPool } from '@calling-api/postgres';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { ThrottleStore } from '../../security/throttle-store.ts';
@@ -22,14 +23,11 @@ import {
   type UserSummary,
 } from '../storage.ts';
 import { KEYS_CHANNEL, migrate, TENANT_CHANNEL } from './postgres-migrations.ts';
-import { inTransaction, Sql, translate, types } from './postgres-sql.ts';
+import { inTransaction, Sql, translate } from './postgres-sql.ts';
 import { PostgresThrottleStore } from './postgres-throttle-store.ts';
 
 export type PostgresConfig = { url: string; poolSize: number };
 
-// Fail fast when the server is down or every connection is busy: a 503 within seconds, never a hung request.
-const CONNECT_TIMEOUT_MS = 2000;
-const STATEMENT_TIMEOUT_MS = 10_000;
 const RECONNECT_MAX_MS = 1000;
 
 type ApiRow = {
@@ -554,18 +552,12 @@ export class PostgresStorage implements Storage {
 
   /** Connects, applies the migrations and starts listening; StoreUnavailableError when the server cannot be reached. */
   static async open(config: PostgresConfig, logger?: Logger): Promise<PostgresStorage> {
-    const connection: pg.ClientConfig = {
-      connectionString: config.url,
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-      statement_timeout: STATEMENT_TIMEOUT_MS,
-      query_timeout: STATEMENT_TIMEOUT_MS + 1000,
-      keepAlive: true,
-      application_name: 'auth-server',
-      types,
-    };
-    const pool = new pg.Pool({ ...connection, max: config.poolSize, idleTimeoutMillis: 30_000 });
-    // An idle connection closed by the server (a restart) is dropped by the pool; without a listener, it would crash.
-    pool.on('error', (err) => logger?.warn({ err: err.message }, 'idle database connection lost'));
+    const connection = connectionOptions(config.url, 'auth-server');
+    const pool = createPool(config.url, {
+      name: 'auth-server',
+      size: config.poolSize,
+      onIdleError: (err) => logger?.warn({ err: err.message }, 'idle database connection lost'),
+    });
     const listener = new ChangeListener(connection, logger);
     try {
       const client = await pool.connect().catch((err: unknown) => {
