@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import {
   chownSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -35,10 +36,22 @@ export type TestPostgres = {
   stop(): Promise<void>;
 };
 
-/** Options: `own` starts a server here even when TEST_DATABASE_URL is set (a test that restarts it needs that). */
-export async function startPostgres(options: { own?: boolean } = {}): Promise<TestPostgres> {
+export type PostgresOptions = {
+  /** Start a server here even when TEST_DATABASE_URL is set (a test that restarts it needs that). */
+  own?: boolean;
+  /**
+   * A folder to keep the server in across runs (`npm run start:cluster`): created on first use with its
+   * password beside the data, reused after, never removed, and durable (fsync on). Without it: a
+   * temporary folder, removed by stop(), and no fsync (durability is not under test).
+   */
+  keepIn?: string;
+  /** The port to listen on; a free one by default. */
+  port?: number;
+};
+
+export async function startPostgres(options: PostgresOptions = {}): Promise<TestPostgres> {
   const external = process.env.TEST_DATABASE_URL;
-  return external && !options.own ? externalServer(external) : ownServer();
+  return external && !options.own && !options.keepIn ? externalServer(external) : ownServer(options);
 }
 
 function withDatabase(url: string, database: string): string {
@@ -91,12 +104,16 @@ async function externalServer(url: string): Promise<TestPostgres> {
   };
 }
 
-async function ownServer(): Promise<TestPostgres> {
+async function ownServer(options: PostgresOptions): Promise<TestPostgres> {
   const started = performance.now();
   const bin = await postgresBinaries();
   const owner = unprivilegedOwner();
-  const dir = mkdtempSync(join(tmpdir(), 'testkit-pg-'));
-  const removeDir = () => rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+  const kept = options.keepIn !== undefined;
+  if (kept) mkdirSync(options.keepIn!, { recursive: true, mode: 0o700 });
+  const dir = kept ? options.keepIn! : mkdtempSync(join(tmpdir(), 'testkit-pg-'));
+  const removeDir = () => {
+    if (!kept) rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+  };
   let server: Spawned | undefined;
   // A test process that ends without stop() (a failed assertion in a hook, Ctrl-C) still leaves nothing behind.
   const onExit = () => {
@@ -107,28 +124,33 @@ async function ownServer(): Promise<TestPostgres> {
   try {
     const ids = owner ? { uid: owner.uid, gid: owner.gid } : {};
     if (owner) chownSync(dir, owner.uid, owner.gid);
-    const password = randomBytes(18).toString('base64url');
-    const pwfile = join(dir, 'pwfile');
-    writeFileSync(pwfile, password, { mode: 0o600 });
-    if (owner) chownSync(pwfile, owner.uid, owner.gid);
     const data = join(dir, 'data');
-    execFileSync(
-      join(bin, 'initdb'),
-      [
-        '-D',
-        data,
-        '-U',
-        'postgres',
-        '--auth=scram-sha-256',
-        `--pwfile=${pwfile}`,
-        '-E',
-        'UTF8',
-        '--locale=C',
-      ],
-      { ...ids, stdio: 'pipe', env: { PATH: process.env.PATH, LANG: 'C' } },
-    );
-    rmSync(pwfile);
-    const port = await freePort();
+    const pwfile = join(dir, 'password');
+    let password: string;
+    if (kept && existsSync(join(data, 'PG_VERSION'))) {
+      password = readFileSync(pwfile, 'utf8');
+    } else {
+      password = randomBytes(18).toString('base64url');
+      writeFileSync(pwfile, password, { mode: 0o600 });
+      if (owner) chownSync(pwfile, owner.uid, owner.gid);
+      execFileSync(
+        join(bin, 'initdb'),
+        [
+          '-D',
+          data,
+          '-U',
+          'postgres',
+          '--auth=scram-sha-256',
+          `--pwfile=${pwfile}`,
+          '-E',
+          'UTF8',
+          '--locale=C',
+        ],
+        { ...ids, stdio: 'pipe', env: { PATH: process.env.PATH, LANG: 'C' } },
+      );
+      if (!kept) rmSync(pwfile);
+    }
+    const port = options.port ?? (await freePort());
     const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
     const start = () =>
       spawnAndWait(
@@ -136,8 +158,8 @@ async function ownServer(): Promise<TestPostgres> {
         [
           ...['-D', data, '-p', String(port), '-k', dir],
           ...['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
-          // Durability is not under test here: skip the fsyncs that make a 2-core machine wait.
-          ...['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+          // In tests durability is not under test: skip the fsyncs that make a 2-core machine wait.
+          ...(kept ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
         ],
         {
           ...ids,

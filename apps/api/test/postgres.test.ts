@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestIssuer, type TestIssuer } from '@calling-api/jwt-bearer/testing';
+import { type ApiProcess, startApi } from '@calling-api/testkit/api';
 import { startPostgres, type TestPostgres } from '@calling-api/testkit/postgres';
-import { type ApiProcess, startApi } from './support/api-process.ts';
 
 const REQUEST_LIMIT_MS = 4000;
 

@@ -4,18 +4,18 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
-import type { Client, KoaContextWithOIDC } from 'oidc-provider';
-import { withParameterLimits } from '../src/oidc/parameter-limits.ts';
-import { AUTHORIZE_POLICY } from '../src/security/abuse-policy.ts';
-import { InteractionThrottle } from '../src/security/interaction-throttle.ts';
-import { SqliteStorage } from '../src/store/sqlite/sqlite-storage.ts';
 import {
   type AuthServerProcess,
   removeDir,
   startAuthServer,
   tempDir,
-} from './support/auth-server-process.ts';
-import { pkcePair } from './support/oauth-client.ts';
+} from '@calling-api/testkit/auth-server';
+import { pkcePair } from '@calling-api/testkit/oauth-client';
+import type { Client, KoaContextWithOIDC } from 'oidc-provider';
+import { withParameterLimits } from '../src/oidc/parameter-limits.ts';
+import { AUTHORIZE_POLICY } from '../src/security/abuse-policy.ts';
+import { InteractionThrottle } from '../src/security/interaction-throttle.ts';
+import { SqliteStorage } from '../src/store/sqlite/sqlite-storage.ts';
 
 const CALLBACK = 'http://localhost:3000/callback';
 

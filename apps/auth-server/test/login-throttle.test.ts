@@ -1,9 +1,9 @@
 // The sign-in and sign-up rules of SECURITY.md, on the real SQLite store with a clock the test moves.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { removeDir, tempDir } from '@calling-api/testkit/auth-server';
 import { type Admission, LoginThrottle, type Ticket } from '../src/security/login-throttle.ts';
 import { SqliteStorage } from '../src/store/sqlite/sqlite-storage.ts';
-import { removeDir, tempDir } from './support/auth-server-process.ts';
 
 const SEC = 1000;
 const MIN = 60 * SEC;

@@ -6,16 +6,16 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '@calling-api/testkit';
-import { startPostgres, type TestPostgres } from '@calling-api/testkit/postgres';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
 import {
-  APP_DIR,
+  AUTH_SERVER_DIR,
   type AuthServerProcess,
   removeDir,
   startAuthServer,
   tempDir,
-} from './support/auth-server-process.ts';
-import { CookieJar, decodeJwt, OAuthTestClient, pkcePair } from './support/oauth-client.ts';
+} from '@calling-api/testkit/auth-server';
+import { CookieJar, decodeJwt, OAuthTestClient, pkcePair } from '@calling-api/testkit/oauth-client';
+import { startPostgres, type TestPostgres } from '@calling-api/testkit/postgres';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 
 const API = 'http://localhost:3001/api';
 const ALICE = { email: 'alice@example.com', password: 'Alice-password-1' };
@@ -67,8 +67,8 @@ after(async () => {
 });
 
 function tenantCli(args: string[]) {
-  const run = spawnSync(process.execPath, [join(APP_DIR, 'src/cli/main.ts'), ...args], {
-    cwd: APP_DIR,
+  const run = spawnSync(process.execPath, [join(AUTH_SERVER_DIR, 'src/cli/main.ts'), ...args], {
+    cwd: AUTH_SERVER_DIR,
     env: { PATH: process.env.PATH, DATA_DIR: dirs[0], DATABASE_URL: databaseUrl },
     encoding: 'utf8',
   });

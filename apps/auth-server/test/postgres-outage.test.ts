@@ -4,14 +4,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '@calling-api/testkit';
-import { startPostgres, type TestPostgres } from '@calling-api/testkit/postgres';
 import {
   type AuthServerProcess,
   removeDir,
   startAuthServer,
   tempDir,
-} from './support/auth-server-process.ts';
-import { OAuthTestClient } from './support/oauth-client.ts';
+} from '@calling-api/testkit/auth-server';
+import { OAuthTestClient } from '@calling-api/testkit/oauth-client';
+import { startPostgres, type TestPostgres } from '@calling-api/testkit/postgres';
 
 const API = 'http://localhost:3001/api';
 const REQUEST_LIMIT_MS = 5000;

@@ -4,8 +4,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
+import { removeDir, tempDir } from '@calling-api/testkit/auth-server';
 import { SqliteStorage } from '../src/store/sqlite/sqlite-storage.ts';
-import { removeDir, tempDir } from './support/auth-server-process.ts';
 
 // The schema of the first releases (no token_dialect or dpop yet; clients kept oidc-provider's metadata).
 const OLD_SCHEMA = `

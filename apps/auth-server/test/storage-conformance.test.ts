@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '@calling-api/testkit';
+import { removeDir, tempDir } from '@calling-api/testkit/auth-server';
 import { startPostgres, type TestPostgres } from '@calling-api/testkit/postgres';
 import pg from 'pg';
 import { POSTGRES_SCHEMA_VERSION } from '../src/store/postgres/postgres-migrations.ts';
@@ -18,7 +19,6 @@ import {
 } from '../src/store/storage.ts';
 import { apiSchema, applicationSettingsSchema } from '../src/tenant/tenant-schema.ts';
 import { TenantSnapshot } from '../src/tenant/tenant-snapshot.ts';
-import { removeDir, tempDir } from './support/auth-server-process.ts';
 
 /** A fresh, empty store, and a second connection to the same data (another process or instance). */
 type Backend = { open(): Promise<{ storage: Storage; twin(): Promise<Storage>; done(): Promise<void> }> };

@@ -3,13 +3,13 @@
 // windows, refills and expiries are tested without waiting; two instances on the same data take turns.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { removeDir, tempDir } from '@calling-api/testkit/auth-server';
 import { startPostgres, type TestPostgres } from '@calling-api/testkit/postgres';
 import pg from 'pg';
 import { networkOf } from '../src/security/network.ts';
 import type { ThrottleStore } from '../src/security/throttle-store.ts';
 import { PostgresStorage } from '../src/store/postgres/postgres-storage.ts';
 import { SqliteStorage } from '../src/store/sqlite/sqlite-storage.ts';
-import { removeDir, tempDir } from './support/auth-server-process.ts';
 
 type Opened = {
   /** Two instances' stores on the same data. */

@@ -317,7 +317,7 @@ This CA is for this machine's development only: never trust it anywhere else.`);
     },
   },
   'hash-password': {
-    summary: 'print the scrypt hash of a password read from stdin (for passwordHash in the tenant file)',
+    summary: 'print the argon2id hash of a password read from stdin (for passwordHash in the tenant file)',
     usage: 'hash-password < password.txt',
     options: {},
     async run() {
