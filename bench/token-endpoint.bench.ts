@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formFields, OAuthTestClient, pkcePair } from '../apps/auth-server/test/support/oauth-client.ts';
+import { formFields, OAuthTestClient, pkcePair } from '@calling-api/testkit/oauth-client';
 
 const require = createRequire(import.meta.url);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);

@@ -81,21 +81,30 @@ export class SystemStartError extends Error {
 
 const LOG_LINES_KEPT = 200;
 
-class Program {
-  readonly name: ProgramName;
+/** One program as a child process, its output prefixed with its label and its last lines kept. */
+export class Program {
+  readonly label: string;
+  readonly title: string;
+  readonly main: string;
   readonly child: ChildProcess;
   readonly lines: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
-  constructor(name: ProgramName, env: NodeJS.ProcessEnv, onLog: (line: string) => void) {
-    this.name = name;
-    this.child = spawn(nodeBinary(), [path.join(REPO_ROOT, PROGRAMS[name].main)], {
+  constructor(
+    program: { label: string; title: string; main: string },
+    env: NodeJS.ProcessEnv,
+    onLog: (line: string) => void,
+  ) {
+    this.label = program.label;
+    this.title = program.title;
+    this.main = program.main;
+    this.child = spawn(nodeBinary(), [path.join(REPO_ROOT, program.main)], {
       cwd: REPO_ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const prefix = `${name.padEnd(4)} |`;
+    const prefix = `${program.label.padEnd(4)} |`;
     const take = (stream: NodeJS.ReadableStream | null) => {
       if (!stream) return;
       let pending = '';
@@ -211,7 +220,7 @@ export function deriveTenant(
   return tenant;
 }
 
-async function waitUntilReady(
+export async function waitUntilReady(
   program: Program,
   url: string,
   timeoutMs: number,
@@ -221,7 +230,7 @@ async function waitUntilReady(
   let lastProblem = 'no answer yet';
   while (Date.now() < deadline) {
     if (signal?.aborted) {
-      throw new SystemStartError(`start-up of the ${PROGRAMS[program.name].title} cancelled`);
+      throw new SystemStartError(`start-up of the ${program.title} cancelled`);
     }
     if (program.exitInfo) throw notReady(program, url, `exited (${describeExit(program.exitInfo)})`);
     try {
@@ -237,19 +246,19 @@ async function waitUntilReady(
   throw notReady(program, url, `not ready after ${(timeoutMs / 1000).toFixed(0)} s (last: ${lastProblem})`);
 }
 
-function describeExit(info: { code: number | null; signal: NodeJS.Signals | null }): string {
+export function describeExit(info: { code: number | null; signal: NodeJS.Signals | null }): string {
   return info.signal ? `signal ${info.signal}` : `exit code ${info.code}`;
 }
 
 function notReady(program: Program, url: string, what: string): SystemStartError {
   const tail = program.lines.slice(-20);
   return new SystemStartError(
-    `${PROGRAMS[program.name].title} (${PROGRAMS[program.name].main}) ${what}; readiness URL ${url}\n` +
+    `${program.title} (${program.main}) ${what}; readiness URL ${url}\n` +
       (tail.length > 0 ? `its last log lines:\n${tail.join('\n')}` : 'it wrote no log lines'),
   );
 }
 
-function baseEnv(): NodeJS.ProcessEnv {
+export function baseEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
   // A developer's shell may carry another program's PORT or DATA_DIR; each child gets its own.
   for (const name of ['PORT', 'DATA_DIR', 'TENANT_FILE', 'ISSUER', 'ISSUER_BASE_URL']) delete env[name];
@@ -336,7 +345,11 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       const title = PROGRAMS[name].title;
       options.onProgress?.({ kind: 'starting', program: name, title, url });
       const began = performance.now();
-      const program = new Program(name, { ...baseEnv(), ...envOf[name], ...options.env?.[name] }, onLog);
+      const program = new Program(
+        { label: name, ...PROGRAMS[name] },
+        { ...baseEnv(), ...envOf[name], ...options.env?.[name] },
+        onLog,
+      );
       started.push(program);
       await waitUntilReady(program, url, readyTimeoutMs, options.signal);
       options.onProgress?.({ kind: 'ready', program: name, title, url, ms: performance.now() - began });
@@ -346,12 +359,12 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     throw error;
   }
 
-  const byName = (name: ProgramName) => started.find((p) => p.name === name);
+  const byName = (name: ProgramName) => started.find((p) => p.label === name);
   const ended = new Promise<{ program: ProgramName; title: string; how: string }>((resolve) => {
     for (const program of started) {
       void program.exited.then((info) => {
         if (stopping) return;
-        resolve({ program: program.name, title: PROGRAMS[program.name].title, how: describeExit(info) });
+        resolve({ program: program.label as ProgramName, title: program.title, how: describeExit(info) });
       });
     }
   });

@@ -3,15 +3,15 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import {
-  APP_DIR,
+  AUTH_SERVER_DIR,
   type AuthServerProcess,
   removeDir,
   startAuthServer,
   type TlsFiles,
   tempDir,
-} from '../../apps/auth-server/test/support/auth-server-process.ts';
+} from '@calling-api/testkit/auth-server';
+import type { Browser } from 'playwright-core';
 import { type AppServer, startAppServer } from './app-server.ts';
 import { launchBrowser, spkiHash } from './browser.ts';
 import { MESSAGES_API, SDK_CLIENT_ID, writeCompatTenant } from './tenant.ts';
@@ -28,8 +28,8 @@ export interface Fixture {
 
 /** `npm run tenant -- dev-cert` into `dir`, as a developer runs it. */
 export function devCert(dir: string): TlsFiles {
-  const run = spawnSync(process.execPath, [join(APP_DIR, 'src/cli/main.ts'), 'dev-cert'], {
-    cwd: APP_DIR,
+  const run = spawnSync(process.execPath, [join(AUTH_SERVER_DIR, 'src/cli/main.ts'), 'dev-cert'], {
+    cwd: AUTH_SERVER_DIR,
     env: { PATH: process.env.PATH, DATA_DIR: dir },
     encoding: 'utf8',
   });

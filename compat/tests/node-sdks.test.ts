@@ -6,17 +6,17 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import express from 'express';
-import { auth, requiredScopes } from 'express-oauth2-jwt-bearer';
-import * as client from 'openid-client';
 import {
   type AuthServerProcess,
   removeDir,
   startAuthServer,
   type TlsFiles,
   tempDir,
-} from '../../apps/auth-server/test/support/auth-server-process.ts';
-import { formFields, OAuthTestClient } from '../../apps/auth-server/test/support/oauth-client.ts';
+} from '@calling-api/testkit/auth-server';
+import { formFields, OAuthTestClient } from '@calling-api/testkit/oauth-client';
+import express from 'express';
+import { auth, requiredScopes } from 'express-oauth2-jwt-bearer';
+import * as client from 'openid-client';
 import { claims, USERS } from '../support/browser.ts';
 import { devCert } from '../support/fixture.ts';
 import { AUTH0_DIALECT_API, MESSAGES_API, writeCompatTenant } from '../support/tenant.ts';

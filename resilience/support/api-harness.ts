@@ -1,14 +1,11 @@
-// Shared pieces of the API resilience tests: the real API process (spawned by the API's own
-// test helper), its memory as the operating system and V8 see it, a bounded-concurrency
-// runner, a seeded PRNG and the full/reduced sizes.
+// Shared pieces of the API resilience tests: the real API process (@calling-api/testkit), its memory
+// as the operating system and V8 see it, a bounded-concurrency runner; seeded random and sizes from the kit.
 import { readFileSync } from 'node:fs';
-import { type ApiProcess, startApi } from '../../apps/api/test/support/api-process.ts';
+import { type ApiProcess, startApi } from '@calling-api/testkit/api';
+
+export { FULL, prng, seedFromEnv, size } from '@calling-api/testkit';
 
 export type { ApiProcess };
-
-/** FULL=1 (root `npm run test:full`) runs the issue's sizes; otherwise the reduced ones. */
-export const FULL = process.env['FULL'] === '1';
-export const size = (full: number, reduced: number): number => (FULL ? full : reduced);
 
 /** The real API (`node src/main.ts`) with gc exposed (so /metrics heap figures compare) and no request log. */
 export function startRealApi(
@@ -44,24 +41,6 @@ export async function pool(
     while (next < count) await job(next++);
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-}
-
-/** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** The seed from SEED (replay) or a fresh one. */
-export function seedFromEnv(): number {
-  const given = process.env['SEED'];
-  return given !== undefined && given !== '' ? Number(given) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

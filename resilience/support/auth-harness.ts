@@ -1,17 +1,17 @@
 // Shared pieces of the authorization-server resilience suites: sizes (FULL=1), a seeded PRNG,
 // the real server and its admin CLI as child processes, and raw HTTP helpers that never follow redirects.
 import { spawn } from 'node:child_process';
-import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import {
-  APP_DIR,
+  AUTH_SERVER_DIR,
   type AuthServerProcess,
   removeDir,
   startAuthServer,
   tempDir,
-} from '../../apps/auth-server/test/support/auth-server-process.ts';
-import { formFields, OAuthTestClient, pkcePair } from '../../apps/auth-server/test/support/oauth-client.ts';
+} from '@calling-api/testkit/auth-server';
+import { formFields, OAuthTestClient, pkcePair } from '@calling-api/testkit/oauth-client';
 
+export { FULL, type Rng, seededRng as seeded, size } from '@calling-api/testkit';
 export {
   CookieJar,
   decodeJwt,
@@ -19,12 +19,8 @@ export {
   OAuthTestClient,
   pkcePair,
   type TokenResponse,
-} from '../../apps/auth-server/test/support/oauth-client.ts';
+} from '@calling-api/testkit/oauth-client';
 export { type AuthServerProcess, removeDir, startAuthServer, tempDir };
-
-export const FULL = process.env.FULL === '1' || process.env.FULL === 'true';
-/** `full` with FULL=1, otherwise the reduced size that keeps `npm test` short. */
-export const size = <T>(full: T, reduced: T): T => (FULL ? full : reduced);
 
 export const SPA = 'angularjs-spa';
 export const SPA_CALLBACK = 'http://localhost:3000/callback';
@@ -37,46 +33,13 @@ export const USERS = {
   carol: { email: 'carol@example.com', password: 'Carol-password-1' },
 } as const;
 
-/** A seeded PRNG (mulberry32): SEED=<n> replays a run; the seed is printed by `seeded()`. */
-export type Rng = {
-  seed: number;
-  next(): number;
-  int(maxExclusive: number): number;
-  pick<T>(items: readonly T[]): T;
-  chance(p: number): boolean;
-  bytes(n: number): Buffer;
-};
-
-export function seeded(label: string): Rng {
-  const fromEnv = process.env.SEED;
-  const seed = fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) >>> 0 : randomInt(2 ** 32 - 1);
-  console.log(`# ${label}: SEED=${seed} (set SEED=${seed} to replay)`);
-  let a = seed;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (max: number) => Math.floor(next() * max);
-  return {
-    seed,
-    next,
-    int,
-    pick: (items) => items[int(items.length)]!,
-    chance: (p) => next() < p,
-    bytes: (n) => Buffer.from(Array.from({ length: n }, () => int(256))),
-  };
-}
-
 export type CliResult = { code: number | null; stdout: string; stderr: string };
 
 /** Runs the admin command line (`node src/cli/main.ts`) on a DATA_DIR, as an operator would. */
 export function cli(dataDir: string, args: string[], stdin?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(APP_DIR, 'src/cli/main.ts'), ...args], {
-      cwd: APP_DIR,
+    const child = spawn(process.execPath, [join(AUTH_SERVER_DIR, 'src/cli/main.ts'), ...args], {
+      cwd: AUTH_SERVER_DIR,
       env: { PATH: process.env.PATH, DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -8,7 +8,7 @@
 // Full mode keeps the API's default 30 s cooldown; the reduced mode sets JWKS_COOLDOWN_MS=3000.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { type ApiProcess, startApi } from '../../apps/api/test/support/api-process.ts';
+import { type ApiProcess, startApi } from '@calling-api/testkit/api';
 import {
   AUDIENCE,
   type AuthServerProcess,

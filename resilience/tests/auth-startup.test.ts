@@ -8,15 +8,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { hashPassword } from '../../apps/auth-server/src/security/passwords.ts';
+import { freePort } from '@calling-api/testkit';
 import {
-  APP_DIR,
+  AUTH_SERVER_DIR,
   type AuthServerProcess,
-  freePort,
   getWithCa,
   type TlsFiles,
-} from '../../apps/auth-server/test/support/auth-server-process.ts';
-import { removeDir, startAuthServer, tempDir } from '../support/auth-harness.ts';
+} from '@calling-api/testkit/auth-server';
+import { cliOk, removeDir, startAuthServer, tempDir } from '../support/auth-harness.ts';
 
 const dir = tempDir('startup-');
 let tls: TlsFiles;
@@ -25,8 +24,8 @@ const servers: AuthServerProcess[] = [];
 const PRODUCTION = { NODE_ENV: 'production', M2M_CLIENT_SECRET: 'm'.repeat(40), LOG_LEVEL: 'warn' };
 
 before(async () => {
-  const cert = spawnSync(process.execPath, [join(APP_DIR, 'src/cli/main.ts'), 'dev-cert'], {
-    cwd: APP_DIR,
+  const cert = spawnSync(process.execPath, [join(AUTH_SERVER_DIR, 'src/cli/main.ts'), 'dev-cert'], {
+    cwd: AUTH_SERVER_DIR,
     env: { PATH: process.env.PATH, DATA_DIR: join(dir, 'certs') },
     encoding: 'utf8',
   });
@@ -37,9 +36,10 @@ before(async () => {
     caFile: join(dir, 'certs', 'dev-ca.pem'),
   };
   // A tenant fit for production: users come with hashes of passwords that are not the demo ones.
-  const tenant = JSON.parse(readFileSync(join(APP_DIR, 'tenant.json'), 'utf8'));
+  const tenant = JSON.parse(readFileSync(join(AUTH_SERVER_DIR, 'tenant.json'), 'utf8'));
   for (const user of tenant.users) {
-    user.passwordHash = await hashPassword(`${user.email}-production-password`);
+    // Hashed by the CLI, as an operator would: no workspace imports an app's code.
+    user.passwordHash = (await cliOk(dir, ['hash-password'], `${user.email}-production-password`)).trim();
     delete user.password;
   }
   tenantFile = join(dir, 'tenant.json');
@@ -61,8 +61,8 @@ const authorizeQuery = new URLSearchParams({
 });
 
 function start(env: Record<string, string>) {
-  return spawnSync(process.execPath, [join(APP_DIR, 'src/main.ts')], {
-    cwd: APP_DIR,
+  return spawnSync(process.execPath, [join(AUTH_SERVER_DIR, 'src/main.ts')], {
+    cwd: AUTH_SERVER_DIR,
     env: {
       PATH: process.env.PATH,
       PORT: '0',

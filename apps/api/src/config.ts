@@ -4,7 +4,9 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type DpopMode, optionsFromEnv, type VerifierOptions } from '@calling-api/jwt-bearer';
+import { isDatabaseUrl, trafficProtected } from '@calling-api/postgres';
 import { z } from 'zod';
+import type { StorageConfig } from './messages/open-message-store.ts';
 
 export const APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -44,6 +46,11 @@ const schema = z.object({
     )
     .pipe(z.array(origin)),
   DATA_DIR: optional,
+  /** postgres://user:password@host:port/database: messages in PostgreSQL, shared by every instance. */
+  DATABASE_URL: optional.pipe(
+    z.string().refine(isDatabaseUrl, 'must be a postgres:// or postgresql:// URL').optional(), // never echo it
+  ),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Least time between two JWKS refetches caused by unknown kids (ms). */
   JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
@@ -76,6 +83,8 @@ export type ApiConfig = {
   host: string | undefined;
   corsOrigins: readonly string[];
   dataDir: string;
+  /** Where messages are kept: SQLite in dataDir, or PostgreSQL. */
+  storage: StorageConfig;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   exposeMetrics: boolean;
   logRequests: boolean;
@@ -117,6 +126,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
   const production = values.NODE_ENV === 'production';
   const usesAuth0 = values.AUTH0_DOMAIN !== undefined;
   if (production) refuseDevelopmentDefaults(env, usesAuth0);
+  if (production && values.DATABASE_URL && !trafficProtected(values.DATABASE_URL)) {
+    throw new ConfigError(
+      'NODE_ENV=production: DATABASE_URL must name a loopback host or ask for TLS with sslmode=require, verify-ca or verify-full.',
+    );
+  }
   let verifier: VerifierOptions;
   try {
     verifier = optionsFromEnv({
@@ -129,13 +143,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
   } catch (error) {
     throw new ConfigError(`Invalid API configuration: ${(error as Error).message}`);
   }
+  // Relative to the app folder, so `npm start` from the root and from apps/api share one store.
+  const dataDir = resolve(APP_DIR, values.DATA_DIR ?? '.data');
   return {
     production,
     port: values.PORT,
     host: values.HOST,
     corsOrigins: values.CORS_ORIGINS,
-    // Relative to the app folder, so `npm start` from the root and from apps/api share one store.
-    dataDir: resolve(APP_DIR, values.DATA_DIR ?? '.data'),
+    dataDir,
+    storage: values.DATABASE_URL
+      ? { kind: 'postgres', url: values.DATABASE_URL, poolSize: values.DATABASE_POOL_SIZE }
+      : { kind: 'sqlite', dataDir },
     logLevel: values.LOG_LEVEL,
     exposeMetrics: values.EXPOSE_METRICS,
     logRequests: values.LOG_REQUESTS,

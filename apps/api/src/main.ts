@@ -5,10 +5,12 @@ import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BearerConfigError, createVerifier, type JwtVerifier } from '@calling-api/jwt-bearer';
 import { type Listening, listen } from '@calling-api/listen';
+import { describeDatabase } from '@calling-api/postgres';
 import { createApp } from './app.ts';
 import { type ApiConfig, ConfigError, loadConfig } from './config.ts';
 import { createLog, type Log, withRequestLog } from './logger.ts';
-import { openMessageStore } from './messages/message-store.ts';
+import { type MessageStore, MessageStoreUnavailable } from './messages/message-store.ts';
+import { openMessageStore } from './messages/open-message-store.ts';
 
 /** Configuration and verifier, or one line on stderr and exit 1: a bad setting is not a crash. */
 function configure(): { config: ApiConfig; verifier: JwtVerifier } {
@@ -49,6 +51,22 @@ async function startListening(
   }
 }
 
+/** The message store, its migrations applied; one line on stderr and exit 1 when the database is unreachable. */
+async function openStore(config: ApiConfig, log: Log): Promise<MessageStore> {
+  const where =
+    config.storage.kind === 'postgres' ? describeDatabase(config.storage.url) : `SQLite in ${config.dataDir}`;
+  try {
+    const store = await openMessageStore(config.storage, log.logger);
+    log.logger.info({ storage: where }, 'messages store open');
+    return store;
+  } catch (error) {
+    if (!(error instanceof MessageStoreUnavailable)) throw error;
+    console.error(`messages: cannot reach ${where}; is it running?`);
+    await log.flush();
+    process.exit(1);
+  }
+}
+
 async function loadKeys(verifier: JwtVerifier, log: Log, stopping: AbortSignal): Promise<void> {
   let delay = 250;
   for (let attempt = 1; !stopping.aborted; attempt++) {
@@ -70,7 +88,7 @@ async function loadKeys(verifier: JwtVerifier, log: Log, stopping: AbortSignal):
 
 const { config, verifier } = configure();
 const log = createLog(config.logLevel);
-const store = openMessageStore(config.dataDir);
+const store = await openStore(config, log);
 const app = createApp({ config, verifier, store, logger: log.logger });
 const listening = await startListening(config, log, app);
 const stopping = new AbortController();
@@ -85,7 +103,7 @@ async function shutdown(signal: string): Promise<void> {
   listening.closeIdleConnections();
   await closed;
   clearTimeout(force);
-  store.close();
+  await store.close().catch(() => undefined);
   log.logger.info({ droppedLogLines: log.dropped || undefined }, 'stopped');
   await log.flush();
   process.exit(0);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startTestIssuer, type TestIssuer } from '@calling-api/jwt-bearer/testing';
-import { type ApiProcess, startApi } from './support/api-process.ts';
+import { type ApiProcess, startApi } from '@calling-api/testkit/api';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 

@@ -5,8 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { accessTokenHash } from '@calling-api/jwt-bearer';
 import { startTestIssuer, type TestIssuer } from '@calling-api/jwt-bearer/testing';
+import { type ApiProcess, startApi } from '@calling-api/testkit/api';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { type ApiProcess, startApi } from './support/api-process.ts';
 
 describe('Messages API with DPoP', () => {
   let issuer: TestIssuer;

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { startTestIssuer } from '@calling-api/jwt-bearer/testing';
 import { listeningSockets } from '@calling-api/listen/testing';
-import { startApi } from './support/api-process.ts';
+import { startApi } from '@calling-api/testkit/api';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 

@@ -1,5 +1,5 @@
 // Wires configuration, tenant, storage, keys and HTTP together; used by main.ts, the tests and the bench.
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createSecureContext } from 'node:tls';
@@ -9,7 +9,8 @@ import type Provider from 'oidc-provider';
 import pino, { type Logger } from 'pino';
 import { type Config, ConfigError } from './config/config.ts';
 import { createApp } from './http/app.ts';
-import { type KeyFile, keyFilePath, loadOrCreateKeys, readKeys } from './keys/key-store.ts';
+import { loadOrCreateKeys, readKeys } from './keys/key-store.ts';
+import { startExpirySweeper } from './oidc/oidc-adapter.ts';
 import { createProvider } from './oidc/provider.ts';
 import { AUTHORIZE_POLICY } from './security/abuse-policy.ts';
 import { DeviceCookies } from './security/device-cookie.ts';
@@ -17,11 +18,11 @@ import { InteractionThrottle } from './security/interaction-throttle.ts';
 import { LoginThrottle } from './security/login-throttle.ts';
 import { PasswordHasher } from './security/password-hasher.ts';
 import { verifyPassword } from './security/passwords.ts';
-import { openDatabase } from './store/database.ts';
-import { startExpirySweeper } from './store/oidc-adapter.ts';
-import { SqliteThrottleStore } from './store/sqlite-throttle-store.ts';
-import { TenantStore } from './store/tenant-store.ts';
+import { openStorage } from './store/open-storage.ts';
+import { isStoreUnavailable, type KeySet, type Storage, type TenantStore } from './store/storage.ts';
+import { seedTenant } from './tenant/tenant-admin.ts';
 import { loadTenantFile, type Tenant, TenantError } from './tenant/tenant-schema.ts';
+import { TenantSnapshot } from './tenant/tenant-snapshot.ts';
 
 const DEMO_PASSWORDS: Record<string, string> = {
   'alice@example.com': 'Alice-password-1',
@@ -37,59 +38,80 @@ export async function startServer(
   config: Config,
   logger: Logger = pino({ level: config.logLevel }),
 ): Promise<RunningServer> {
-  const tenant = loadTenantFile(config.tenantFile);
-  if (config.production) refusePlainPasswords(tenant);
-  const db = openDatabase(config.dataDir);
-  const store = new TenantStore(db);
-  await store.seed(tenant);
-  if (config.production) await refuseDemoUsers(store);
-  for (const c of store.listClients()) {
-    if (c.secretEnv && !config.secrets[c.secretEnv]) {
+  const tenantFile = loadTenantFile(config.tenantFile);
+  if (config.production) refusePlainPasswords(tenantFile);
+  const storage = await openStorage(config.storage, logger);
+  try {
+    return await serve(config, logger, storage, tenantFile);
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
+}
+
+async function serve(config: Config, logger: Logger, storage: Storage, tenantFile: Tenant) {
+  await seedTenant(storage.tenant, tenantFile);
+  if (config.production) await refuseDemoUsers(storage.tenant);
+  const tenant = await TenantSnapshot.open(storage);
+  for (const app of tenant.current().config.applications) {
+    if (app.secret && 'env' in app.secret && !config.secrets[app.secret.env]) {
       throw new TenantError(
-        `application ${c.clientId} takes its secret from ${c.secretEnv}, which is not set`,
+        `application ${app.clientId} takes its secret from ${app.secret.env}, which is not set`,
       );
     }
   }
-  const throttleStore = new SqliteThrottleStore(db);
+  const { throttle } = storage;
   // Expired interactions and throttle rows go within a minute of their end, so what is stored stays near what the limits allow.
-  const sweeper = startExpirySweeper(db, AUTHORIZE_POLICY.sweepEveryMs, () =>
-    throttleStore.sweep(Date.now()),
+  const sweeper = startExpirySweeper(storage.oidc, AUTHORIZE_POLICY.sweepEveryMs, () =>
+    throttle.sweep(Date.now()),
   );
   const hasher = new PasswordHasher();
-  let keys = await loadOrCreateKeys(config.dataDir);
+  let keys = await loadOrCreateKeys(storage.keys);
 
-  const build = (k: KeyFile) => ({
-    provider: createProvider({ config, store, keys: k, logger, connection: tenant.connection }),
+  const build = (k: KeySet) => ({
+    provider: createProvider({ config, storage, tenant, keys: k, logger, connection: tenantFile.connection }),
     jwks: createLocalJWKSet({ keys: k.signingKeys.map((s) => publicJwk(s.jwk)) }),
   });
   let current = build(keys);
 
-  // Key rotation by the CLI rewrites keys.json; the keystore is fixed per Provider, so a new one is built.
-  const keysFile = keyFilePath(config.dataDir);
-  const onKeys = () => {
+  // A key rotation (the CLI, on any instance's storage) shows in version('keys'); the keystore is fixed per
+  // Provider, so a new one is built. Checked each second: a staged key is published before it signs.
+  let keysVersion = storage.version('keys');
+  let reloading = false;
+  const keyWatch = setInterval(async () => {
+    if (reloading) return;
+    reloading = true;
     try {
-      const next = readKeys(config.dataDir);
-      if (!next || JSON.stringify(next.signingKeys) === JSON.stringify(keys.signingKeys)) return;
+      const version = storage.version('keys');
+      if (version === keysVersion) return;
+      const next = await readKeys(storage.keys);
+      keysVersion = version;
+      if (!next || signingState(next) === signingState(keys)) return;
       keys = { ...next, cookieKeys: keys.cookieKeys, csrfSecret: keys.csrfSecret };
       current = build(keys);
       logger.info({ kids: keys.signingKeys.map((k) => `${k.jwk.kid}:${k.state}`) }, 'signing keys reloaded');
     } catch (err) {
-      logger.error({ err }, 'could not reload signing keys; keeping the previous ones');
+      // An outage is reported by the storage itself; the keys are checked again in a second.
+      if (!isStoreUnavailable(err))
+        logger.error({ err }, 'could not reload signing keys; keeping the previous ones');
+    } finally {
+      reloading = false;
     }
-  };
-  watchFile(keysFile, { interval: 1000 }, onKeys);
+  }, 1000);
+  keyWatch.unref();
 
   const app = createApp({
     issuer: config.issuer,
     provider: (): Provider => current.provider,
     publicJwks: () => current.jwks,
-    store,
-    throttle: new LoginThrottle(throttleStore),
-    interactionThrottle: new InteractionThrottle(throttleStore),
+    tenant,
+    users: storage.tenant,
+    throttle: new LoginThrottle(throttle),
+    interactionThrottle: new InteractionThrottle(throttle),
     hasher,
     devices: new DeviceCookies(keys.csrfSecret),
     csrfSecret: keys.csrfSecret,
-    signupEnabled: tenant.signup.enabled,
+    signupEnabled: tenantFile.signup.enabled,
     production: config.production,
     trustProxy: config.trustProxy,
     logger,
@@ -109,7 +131,7 @@ export async function startServer(
     url: listening.url,
     addresses: listening.addresses,
     async close() {
-      unwatchFile(keysFile, onKeys);
+      clearInterval(keyWatch);
       clearInterval(sweeper);
       const closed = listening.close();
       listening.closeIdleConnections();
@@ -117,10 +139,13 @@ export async function startServer(
       await closed;
       clearTimeout(force);
       await hasher.close();
-      db.close();
+      await storage.close();
     },
   };
 }
+
+/** What decides the provider's keystore: which keys there are and which one signs. */
+const signingState = (keys: KeySet) => keys.signingKeys.map((k) => `${k.jwk.kid}:${k.state}`).join(' ');
 
 function readTls(files: NonNullable<Config['tls']>): { cert: Buffer; key: Buffer } {
   const read = (file: string, what: string) => {
@@ -154,7 +179,7 @@ function refusePlainPasswords(tenant: Tenant): void {
 /** The demo identities of the default tenant must not sign in to a production server, even from an old DATA_DIR. */
 async function refuseDemoUsers(store: TenantStore): Promise<void> {
   for (const [email, password] of Object.entries(DEMO_PASSWORDS)) {
-    const user = store.findUserByEmail(email);
+    const user = await store.findUserByEmail(email);
     if (user && (await verifyPassword(password, user.passwordHash))) {
       throw new TenantError(
         `refusing the demo user ${email} with its demo password with NODE_ENV=production`,

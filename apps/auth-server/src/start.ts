@@ -1,8 +1,10 @@
 // The authorization server itself, started by main.ts once the thread pool is sized.
 import pino from 'pino';
-import { ConfigError, loadConfig } from './config/config.ts';
+import { ConfigError, describeStorage, loadConfig } from './config/config.ts';
 import { KeyStoreError } from './keys/key-store.ts';
 import { startServer } from './server.ts';
+import { KeyFileError } from './store/sqlite/key-file.ts';
+import { StoreUnavailableError } from './store/storage.ts';
 import { TenantError } from './tenant/tenant-schema.ts';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
@@ -11,7 +13,12 @@ try {
   const config = loadConfig();
   const server = await startServer(config, logger);
   logger.info(
-    { issuer: config.issuer, listening: server.url, addresses: server.addresses },
+    {
+      issuer: config.issuer,
+      listening: server.url,
+      addresses: server.addresses,
+      storage: describeStorage(config.storage),
+    },
     `authorization server ready: issuer ${config.issuer}`,
   );
   let stopping = false;
@@ -30,7 +37,13 @@ try {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 } catch (err) {
-  if (err instanceof ConfigError || err instanceof TenantError || err instanceof KeyStoreError) {
+  if (
+    err instanceof ConfigError ||
+    err instanceof TenantError ||
+    err instanceof KeyStoreError ||
+    err instanceof KeyFileError ||
+    err instanceof StoreUnavailableError
+  ) {
     console.error(`auth-server: ${err.message}`);
   } else {
     logger.fatal({ err }, 'auth-server failed to start');

@@ -4,19 +4,18 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
-import type { Client, KoaContextWithOIDC } from 'oidc-provider';
-import { withParameterLimits } from '../src/oidc/parameter-limits.ts';
-import { AUTHORIZE_POLICY } from '../src/security/abuse-policy.ts';
-import { InteractionThrottle } from '../src/security/interaction-throttle.ts';
-import { openDatabase } from '../src/store/database.ts';
-import { SqliteThrottleStore } from '../src/store/sqlite-throttle-store.ts';
 import {
   type AuthServerProcess,
   removeDir,
   startAuthServer,
   tempDir,
-} from './support/auth-server-process.ts';
-import { pkcePair } from './support/oauth-client.ts';
+} from '@calling-api/testkit/auth-server';
+import { pkcePair } from '@calling-api/testkit/oauth-client';
+import type { Client, KoaContextWithOIDC } from 'oidc-provider';
+import { withParameterLimits } from '../src/oidc/parameter-limits.ts';
+import { AUTHORIZE_POLICY } from '../src/security/abuse-policy.ts';
+import { InteractionThrottle } from '../src/security/interaction-throttle.ts';
+import { SqliteStorage } from '../src/store/sqlite/sqlite-storage.ts';
 
 const CALLBACK = 'http://localhost:3000/callback';
 
@@ -201,9 +200,9 @@ describe('the parameter limits', () => {
 describe('stored interactions per network', () => {
   it('are capped for their lifetime, whatever the rate, and a request that stores none gives its place back', async () => {
     const dir = tempDir('interactions-');
-    const db = openDatabase(dir);
+    const { db, throttle: store } = new SqliteStorage(dir);
     const clock = { now: 1_700_000_000_000 };
-    const t = new InteractionThrottle(new SqliteThrottleStore(db), { now: () => clock.now });
+    const t = new InteractionThrottle(store, { now: () => clock.now });
     try {
       const cap = AUTHORIZE_POLICY.storedInteractionsPerNetwork;
       let created = 0;

@@ -7,16 +7,16 @@ import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
-import forge from 'node-forge';
 import {
-  APP_DIR,
+  AUTH_SERVER_DIR,
   type AuthServerProcess,
   removeDir,
   startAuthServer,
   tempDir,
-} from './support/auth-server-process.ts';
-import { decodeJwt, formFields, OAuthTestClient } from './support/oauth-client.ts';
+} from '@calling-api/testkit/auth-server';
+import { decodeJwt, formFields, OAuthTestClient } from '@calling-api/testkit/oauth-client';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import forge from 'node-forge';
 
 let server: AuthServerProcess;
 before(async () => {
@@ -28,8 +28,8 @@ after(async () => {
 });
 
 function tenant(args: string[], input?: string) {
-  const run = spawnSync(process.execPath, [join(APP_DIR, 'src/cli/main.ts'), ...args], {
-    cwd: APP_DIR,
+  const run = spawnSync(process.execPath, [join(AUTH_SERVER_DIR, 'src/cli/main.ts'), ...args], {
+    cwd: AUTH_SERVER_DIR,
     env: { PATH: process.env.PATH, DATA_DIR: server.dataDir },
     input,
     encoding: 'utf8',
@@ -196,7 +196,7 @@ describe('npm run tenant', () => {
     ]);
     assert.equal(app.status, 0, app.stderr);
     const client = new OAuthTestClient(server.issuer);
-    const { pkcePair } = await import('./support/oauth-client.ts');
+    const { pkcePair } = await import('@calling-api/testkit/oauth-client');
     const { verifier, challenge } = pkcePair();
     let page = await client.follow(
       client.authorizeUrl({
@@ -249,7 +249,7 @@ describe('npm run tenant', () => {
     assert.equal(app.status, 0, app.stderr);
     const secret = /client secret \(shown once\): (\S+)/.exec(app.stdout)![1]!;
     const client = new OAuthTestClient(server.issuer);
-    const { pkcePair } = await import('./support/oauth-client.ts');
+    const { pkcePair } = await import('@calling-api/testkit/oauth-client');
     const { verifier, challenge } = pkcePair();
     let page = await client.follow(
       client.authorizeUrl({
@@ -365,8 +365,8 @@ describe('npm run tenant -- dev-cert', () => {
     const dir = tempDir();
     try {
       const run = () =>
-        spawnSync(process.execPath, [join(APP_DIR, 'src/cli/main.ts'), 'dev-cert'], {
-          cwd: APP_DIR,
+        spawnSync(process.execPath, [join(AUTH_SERVER_DIR, 'src/cli/main.ts'), 'dev-cert'], {
+          cwd: AUTH_SERVER_DIR,
           env: { PATH: process.env.PATH, DATA_DIR: dir },
           encoding: 'utf8',
         });

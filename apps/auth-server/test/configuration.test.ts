@@ -4,18 +4,18 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { loadConfig } from '../src/config/config.ts';
-import { parseTenant } from '../src/tenant/tenant-schema.ts';
 import {
-  APP_DIR,
+  AUTH_SERVER_DIR,
   type AuthServerProcess,
   removeDir,
   startAuthServer,
   tempDir,
-} from './support/auth-server-process.ts';
-import { decodeJwt, OAuthTestClient } from './support/oauth-client.ts';
+} from '@calling-api/testkit/auth-server';
+import { decodeJwt, OAuthTestClient } from '@calling-api/testkit/oauth-client';
+import { loadConfig } from '../src/config/config.ts';
+import { parseTenant } from '../src/tenant/tenant-schema.ts';
 
-const defaultTenant = () => JSON.parse(readFileSync(join(APP_DIR, 'tenant.json'), 'utf8'));
+const defaultTenant = () => JSON.parse(readFileSync(join(AUTH_SERVER_DIR, 'tenant.json'), 'utf8'));
 const dirs: string[] = [];
 const servers: AuthServerProcess[] = [];
 after(async () => {
@@ -26,8 +26,8 @@ after(async () => {
 function startFails(env: Record<string, string>) {
   const dir = tempDir();
   dirs.push(dir);
-  const run = spawnSync(process.execPath, [join(APP_DIR, 'src/main.ts')], {
-    cwd: APP_DIR,
+  const run = spawnSync(process.execPath, [join(AUTH_SERVER_DIR, 'src/main.ts')], {
+    cwd: AUTH_SERVER_DIR,
     env: { PATH: process.env.PATH, PORT: '0', ISSUER: 'http://localhost:4999', DATA_DIR: dir, ...env },
     encoding: 'utf8',
     timeout: 20_000,
@@ -41,8 +41,8 @@ describe('configuration', () => {
     const c = loadConfig({});
     assert.equal(c.port, 4000);
     assert.equal(c.issuer, 'http://localhost:4000/');
-    assert.equal(c.dataDir, join(APP_DIR, '.data'));
-    assert.equal(c.tenantFile, join(APP_DIR, 'tenant.json'));
+    assert.equal(c.dataDir, join(AUTH_SERVER_DIR, '.data'));
+    assert.equal(c.tenantFile, join(AUTH_SERVER_DIR, 'tenant.json'));
     assert.equal(c.secrets.M2M_CLIENT_SECRET, 'dev-m2m-secret');
     assert.equal(loadConfig({ PORT: '4100' }).issuer, 'http://localhost:4100/');
     assert.equal(
@@ -129,6 +129,42 @@ describe('configuration', () => {
       false,
       'development: no refusal',
     );
+  });
+
+  it('keeps the data in SQLite by default and in PostgreSQL with DATABASE_URL, never echoing the URL', () => {
+    assert.equal(loadConfig({}).storage.kind, 'sqlite');
+    const pg = loadConfig({ DATABASE_URL: 'postgres://auth:s3cret-pw@127.0.0.1:5432/auth' }).storage;
+    assert.deepEqual(pg, {
+      kind: 'postgres',
+      url: 'postgres://auth:s3cret-pw@127.0.0.1:5432/auth',
+      poolSize: 10,
+    });
+    for (const bad of ['mysql://auth:s3cret-pw@db/auth', 'postgres://auth:s3cret-pw@[db', 's3cret-pw']) {
+      const err = (() => {
+        try {
+          loadConfig({ DATABASE_URL: bad });
+        } catch (e) {
+          return e as Error;
+        }
+      })();
+      assert.match(String(err?.message), /DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/, bad);
+      assert.doesNotMatch(String(err?.message), /s3cret-pw/);
+    }
+    const production = {
+      NODE_ENV: 'production',
+      M2M_CLIENT_SECRET: 'x'.repeat(40),
+      ISSUER: 'https://auth.example.com',
+      TRUST_PROXY: 'true',
+    };
+    assert.throws(
+      () => loadConfig({ ...production, DATABASE_URL: 'postgres://auth:pw@db.internal/auth' }),
+      /DATABASE_URL must name a loopback host or ask for TLS/,
+    );
+    for (const fine of [
+      'postgres://auth:pw@db.internal/auth?sslmode=verify-full',
+      'postgres://auth:pw@127.0.0.1/auth',
+    ])
+      assert.equal(loadConfig({ ...production, DATABASE_URL: fine }).storage.kind, 'postgres');
   });
 
   it('does not start in production with the demo passwords of the default tenant', () => {

@@ -5,14 +5,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  APP_DIR,
+  AUTH_SERVER_DIR,
   type AuthServerProcess,
   removeDir,
   startAuthServer,
   tempDir,
-} from './support/auth-server-process.ts';
-import { dpopProver } from './support/dpop-prover.ts';
-import { decodeJwt, OAuthTestClient } from './support/oauth-client.ts';
+} from '@calling-api/testkit/auth-server';
+import { dpopProver } from '@calling-api/testkit/dpop-prover';
+import { decodeJwt, OAuthTestClient } from '@calling-api/testkit/oauth-client';
 
 const ALICE = { email: 'alice@example.com', password: 'Alice-password-1' };
 const REQUIRED_API = 'https://dpop-required.example.com/api';
@@ -23,7 +23,7 @@ let tokenEndpoint: string;
 
 before(async () => {
   dir = tempDir();
-  const tenant = JSON.parse(readFileSync(join(APP_DIR, 'tenant.json'), 'utf8'));
+  const tenant = JSON.parse(readFileSync(join(AUTH_SERVER_DIR, 'tenant.json'), 'utf8'));
   const scopes = [{ value: 'read:things', description: 'Read things' }];
   tenant.apis.push({ name: 'DPoP only', identifier: REQUIRED_API, dpop: 'required', scopes });
   tenant.apis.push({ name: 'Bearer only', identifier: BEARER_API, dpop: 'off', scopes });

@@ -1,8 +1,8 @@
 // Sign-up and the hosted sign-in page's Auth0 parameters, as a browser without JavaScript would see them.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type AuthServerProcess, removeDir, startAuthServer } from './support/auth-server-process.ts';
-import { decodeJwt, formFields, OAuthTestClient, pkcePair } from './support/oauth-client.ts';
+import { type AuthServerProcess, removeDir, startAuthServer } from '@calling-api/testkit/auth-server';
+import { decodeJwt, formFields, OAuthTestClient, pkcePair } from '@calling-api/testkit/oauth-client';
 
 const CALLBACK = 'http://localhost:3000/callback';
 let server: AuthServerProcess;

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { listeningSockets } from '@calling-api/listen/testing';
 import {
-  APP_DIR,
+  AUTH_SERVER_DIR,
   type AuthServerProcess,
   removeDir,
   startAuthServer,
   tempDir,
-} from './support/auth-server-process.ts';
+} from '@calling-api/testkit/auth-server';
 
 const servers: AuthServerProcess[] = [];
 after(async () => {
@@ -55,8 +55,8 @@ describe('listening addresses', () => {
     for (const host of ['127.0.0.1', '0.0.0.0']) {
       const dir = tempDir();
       try {
-        const run = spawnSync(process.execPath, [join(APP_DIR, 'src/main.ts')], {
-          cwd: APP_DIR,
+        const run = spawnSync(process.execPath, [join(AUTH_SERVER_DIR, 'src/main.ts')], {
+          cwd: AUTH_SERVER_DIR,
           env: {
             PATH: process.env.PATH,
             NODE_ENV: 'production',

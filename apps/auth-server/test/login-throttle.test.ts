@@ -1,19 +1,18 @@
 // The sign-in and sign-up rules of SECURITY.md, on the real SQLite store with a clock the test moves.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { removeDir, tempDir } from '@calling-api/testkit/auth-server';
 import { type Admission, LoginThrottle, type Ticket } from '../src/security/login-throttle.ts';
-import { openDatabase } from '../src/store/database.ts';
-import { SqliteThrottleStore } from '../src/store/sqlite-throttle-store.ts';
-import { removeDir, tempDir } from './support/auth-server-process.ts';
+import { SqliteStorage } from '../src/store/sqlite/sqlite-storage.ts';
 
 const SEC = 1000;
 const MIN = 60 * SEC;
 
 function throttle() {
   const dir = tempDir('throttle-');
-  const db = openDatabase(dir);
+  const { db, throttle: store } = new SqliteStorage(dir);
   const clock = { now: 1_700_000_000_000 };
-  const t = new LoginThrottle(new SqliteThrottleStore(db), { now: () => clock.now });
+  const t = new LoginThrottle(store, { now: () => clock.now });
   const done = () => {
     db.close();
     removeDir(dir);

@@ -1,14 +1,14 @@
 // Tokens over time: refresh rotation, reuse detection, CORS for the SPA, and data and keys surviving a restart.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
 import {
   type AuthServerProcess,
   removeDir,
   startAuthServer,
   tempDir,
-} from './support/auth-server-process.ts';
-import { decodeJwt, OAuthTestClient } from './support/oauth-client.ts';
+} from '@calling-api/testkit/auth-server';
+import { decodeJwt, OAuthTestClient } from '@calling-api/testkit/oauth-client';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 
 const API = 'http://localhost:3001/api';
 const ALICE = { email: 'alice@example.com', password: 'Alice-password-1' };

@@ -1,8 +1,8 @@
 // What an attacker or a misconfigured client sees: standard errors, never a token.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type AuthServerProcess, removeDir, startAuthServer } from './support/auth-server-process.ts';
-import { formFields, OAuthTestClient, pkcePair } from './support/oauth-client.ts';
+import { type AuthServerProcess, removeDir, startAuthServer } from '@calling-api/testkit/auth-server';
+import { formFields, OAuthTestClient, pkcePair } from '@calling-api/testkit/oauth-client';
 
 const API = 'http://localhost:3001/api';
 const CALLBACK = 'http://localhost:3000/callback';

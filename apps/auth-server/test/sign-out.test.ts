@@ -1,8 +1,8 @@
 // Sign-out at the server: Auth0's /v2/logout, the standard end-session endpoint, and what a sign-out ends.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type AuthServerProcess, removeDir, startAuthServer } from './support/auth-server-process.ts';
-import { formFields, type HttpResult, OAuthTestClient, pkcePair } from './support/oauth-client.ts';
+import { type AuthServerProcess, removeDir, startAuthServer } from '@calling-api/testkit/auth-server';
+import { formFields, type HttpResult, OAuthTestClient, pkcePair } from '@calling-api/testkit/oauth-client';
 
 const APP = 'http://localhost:3000/';
 let server: AuthServerProcess;

@@ -3,22 +3,22 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
 import {
-  APP_DIR,
+  AUTH_SERVER_DIR,
   type AuthServerProcess,
   removeDir,
   startAuthServer,
   tempDir,
-} from './support/auth-server-process.ts';
-import { decodeJwt, OAuthTestClient } from './support/oauth-client.ts';
+} from '@calling-api/testkit/auth-server';
+import { decodeJwt, OAuthTestClient } from '@calling-api/testkit/oauth-client';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 
 const AUTH0_API = 'https://auth0-style.example.com/api';
 let server: AuthServerProcess;
 let dir: string;
 before(async () => {
   dir = tempDir();
-  const tenant = JSON.parse(readFileSync(join(APP_DIR, 'tenant.json'), 'utf8'));
+  const tenant = JSON.parse(readFileSync(join(AUTH_SERVER_DIR, 'tenant.json'), 'utf8'));
   tenant.apis.push({
     name: 'Auth0-style API',
     identifier: AUTH0_API,

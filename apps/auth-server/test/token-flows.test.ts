@@ -1,9 +1,9 @@
 // The flows the SPA and the API depend on, over real HTTP against the spawned server.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { type AuthServerProcess, removeDir, startAuthServer } from '@calling-api/testkit/auth-server';
+import { decodeJwt, OAuthTestClient } from '@calling-api/testkit/oauth-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { type AuthServerProcess, removeDir, startAuthServer } from './support/auth-server-process.ts';
-import { decodeJwt, OAuthTestClient } from './support/oauth-client.ts';
 
 const API = 'http://localhost:3001/api';
 const USERS = {
@@ -88,7 +88,7 @@ describe('authorization code + PKCE with RBAC', () => {
 
   it('accepts the RFC 8707 resource parameter as well as audience', async () => {
     const client = new OAuthTestClient(server.issuer);
-    const { verifier, challenge } = (await import('./support/oauth-client.ts')).pkcePair();
+    const { verifier, challenge } = (await import('@calling-api/testkit/oauth-client')).pkcePair();
     let res = await client.follow(
       client.authorizeUrl({
         client_id: 'angularjs-spa',

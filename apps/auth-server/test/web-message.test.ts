@@ -5,13 +5,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  APP_DIR,
+  AUTH_SERVER_DIR,
   type AuthServerProcess,
   removeDir,
   startAuthServer,
   tempDir,
-} from './support/auth-server-process.ts';
-import { type HttpResult, OAuthTestClient, pkcePair } from './support/oauth-client.ts';
+} from '@calling-api/testkit/auth-server';
+import { type HttpResult, OAuthTestClient, pkcePair } from '@calling-api/testkit/oauth-client';
 
 const CALLBACK = 'http://localhost:3000/callback';
 /** Registered as a callback of the test application, but its origin is not an allowed web origin. */
@@ -21,7 +21,7 @@ let server: AuthServerProcess;
 let dir: string;
 before(async () => {
   dir = tempDir();
-  const tenant = JSON.parse(readFileSync(join(APP_DIR, 'tenant.json'), 'utf8'));
+  const tenant = JSON.parse(readFileSync(join(AUTH_SERVER_DIR, 'tenant.json'), 'utf8'));
   tenant.applications[0].callbackUrls.push(OTHER_CALLBACK);
   const tenantFile = join(dir, 'tenant.json');
   writeFileSync(tenantFile, JSON.stringify(tenant));

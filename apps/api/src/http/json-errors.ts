@@ -2,6 +2,7 @@
 // body-parser would otherwise render as HTML: unknown route, wrong method, bad body.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../logger.ts';
+import { MessageStoreUnavailable } from '../messages/message-store.ts';
 
 export const notFound: RequestHandler = (req, res) => {
   res.status(404).json({ error: 'not_found', error_description: `No route for ${req.method} ${req.path}.` });
@@ -36,6 +37,15 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const status = known?.[0] ?? error.status ?? error.statusCode ?? 500;
     if (res.headersSent) {
       res.destroy();
+      return;
+    }
+    // The database is restarting or unreachable: a quick answer the client may retry, never a hang or a 500.
+    if (error instanceof MessageStoreUnavailable) {
+      logger.warn({ method: req.method }, 'message store unavailable');
+      res.status(503).set('Retry-After', '1').json({
+        error: 'temporarily_unavailable',
+        error_description: 'The messages cannot be reached right now; try again in a moment.',
+      });
       return;
     }
     if (status >= 400 && status < 500) {

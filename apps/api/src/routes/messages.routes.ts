@@ -75,12 +75,12 @@ export function messageRoutes(protect: RequestHandler[], store: MessageStore): R
   const canRead = [...protect, requiredScopes('read:messages')];
   const canWrite = [...protect, requiredScopes('write:messages')];
 
-  router.get('/api/messages', ...canRead, (req, res) => {
+  router.get('/api/messages', ...canRead, async (req, res) => {
     const query = PageQuery.safeParse(req.query);
     if (!query.success) return invalid(res, query.error.issues);
     const { limit, cursor: before } = query.data;
     const sub = ownerOf(req);
-    const page = store.page(sub, limit, before);
+    const page = await store.page(sub, limit, before);
     const next = page.next === undefined ? null : encodeCursor(page.next);
     // RFC 8288: the next page as a link relative to this resource, for clients that follow links.
     if (next !== null) res.set('Link', `</api/messages?limit=${limit}&cursor=${next}>; rel="next"`);
@@ -92,24 +92,24 @@ export function messageRoutes(protect: RequestHandler[], store: MessageStore): R
     ...canWrite,
     requireJson,
     express.json({ limit: '16kb', strict: true }),
-    (req, res) => {
+    async (req, res) => {
       const parsed = NewMessage.safeParse(req.body);
       if (!parsed.success) return invalid(res, parsed.error.issues);
-      const message = store.add(ownerOf(req), parsed.data.text);
+      const message = await store.add(ownerOf(req), parsed.data.text);
       res.status(201).json({ message: 'Message stored.', ...message, sub: message.owner });
     },
   );
 
-  router.get('/api/messages/:id', ...canRead, (req, res) => {
+  router.get('/api/messages/:id', ...canRead, async (req, res) => {
     const id = MessageId.safeParse(req.params['id']);
-    const message = id.success ? store.get(ownerOf(req), id.data) : undefined;
+    const message = id.success ? await store.get(ownerOf(req), id.data) : undefined;
     if (message === undefined) return noSuchMessage(res);
     res.json(message);
   });
 
-  router.delete('/api/messages/:id', ...canWrite, (req, res) => {
+  router.delete('/api/messages/:id', ...canWrite, async (req, res) => {
     const id = MessageId.safeParse(req.params['id']);
-    if (!id.success || !store.remove(ownerOf(req), id.data)) return noSuchMessage(res);
+    if (!id.success || !(await store.remove(ownerOf(req), id.data))) return noSuchMessage(res);
     res.status(204).end();
   });
 

@@ -1,4 +1,5 @@
-// npm run tenant -- <command>: the admin command line over DATA_DIR's database and keys (Auth0's dashboard steps).
+// npm run tenant -- <command>: the admin command line over the server's storage (DATA_DIR's SQLite file and keys,
+// or DATABASE_URL's PostgreSQL), Auth0's dashboard steps. Running servers pick up every change without a restart.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
@@ -7,9 +8,18 @@ import { APP_DIR, ConfigError, loadConfig } from '../config/config.ts';
 import { writeDevCertificate } from '../keys/dev-cert.ts';
 import { activateKey, KeyStoreError, loadOrCreateKeys, pruneKeys, stageKey } from '../keys/key-store.ts';
 import { hashPassword } from '../security/passwords.ts';
-import { openDatabase } from '../store/database.ts';
-import { TenantStore, TenantStoreError } from '../store/tenant-store.ts';
-import { apiSchema, applicationSchema, loadTenantFile, TenantError } from '../tenant/tenant-schema.ts';
+import { openStorage } from '../store/open-storage.ts';
+import { KeyFileError } from '../store/sqlite/key-file.ts';
+import { type Storage, StoreUnavailableError } from '../store/storage.ts';
+import { seedTenant, TenantAdmin, TenantAdminError } from '../tenant/tenant-admin.ts';
+import {
+  apiSchema,
+  applicationSettingsSchema,
+  loadTenantFile,
+  passwordSchema,
+  TenantError,
+} from '../tenant/tenant-schema.ts';
+import { TenantSnapshot } from '../tenant/tenant-snapshot.ts';
 
 class UsageError extends Error {
   override name = 'UsageError';
@@ -17,11 +27,12 @@ class UsageError extends Error {
 
 type Options = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
 type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
+type Context = { storage: Storage; tenant: TenantSnapshot; admin: TenantAdmin; dataDir: string };
 type Command = {
   summary: string;
   usage: string;
   options: Options;
-  run(store: TenantStore, v: Values, positionals: string[], dataDir: string): Promise<void> | void;
+  run(ctx: Context, v: Values, positionals: string[]): Promise<void> | void;
 };
 
 const str = (v: Values, name: string): string => {
@@ -30,8 +41,9 @@ const str = (v: Values, name: string): string => {
   return value;
 };
 const list = (v: Values, name: string): string[] => (Array.isArray(v[name]) ? (v[name] as string[]) : []);
-const int = (v: Values, name: string, fallback: number): number => {
-  if (v[name] === undefined) return fallback;
+/** An integer option, or undefined when not given (the schema then applies its default). */
+const int = (v: Values, name: string): number | undefined => {
+  if (v[name] === undefined) return undefined;
   const n = Number(v[name]);
   if (!Number.isInteger(n)) throw new UsageError(`--${name} must be an integer`);
   return n;
@@ -46,24 +58,25 @@ const COMMANDS: Record<string, Command> = {
     summary: 'list APIs, applications, client grants, roles, users and signing keys',
     usage: 'list [apis|apps|grants|roles|users|keys] [--json]',
     options: { json: { type: 'boolean' } },
-    async run(store, v, positionals, dataDir) {
+    async run({ storage, tenant }, v, positionals) {
       const what = positionals[0];
+      const view = await tenant.fresh();
       const all = {
-        apis: store.listApis(),
-        apps: store.listClients().map((c) => ({
-          clientId: c.clientId,
-          name: c.name,
-          type: c.type,
-          firstParty: c.metadata.first_party,
-          callbacks: c.metadata.redirect_uris,
-          logoutUrls: c.metadata.post_logout_redirect_uris,
-          webOrigins: c.metadata.web_origins,
-          secret: c.secretEnv ? `from $${c.secretEnv}` : c.secret ? 'stored' : undefined,
+        apis: view.config.apis,
+        apps: view.config.applications.map((a) => ({
+          clientId: a.clientId,
+          name: a.name,
+          type: a.type,
+          firstParty: a.firstParty,
+          callbacks: a.type === 'm2m' ? [] : a.callbackUrls,
+          logoutUrls: a.type === 'm2m' ? [] : a.logoutUrls,
+          webOrigins: a.type === 'spa' ? a.webOrigins : [],
+          secret: a.secret ? ('env' in a.secret ? `from $${a.secret.env}` : 'stored') : undefined,
         })),
-        grants: store.listClientGrants(),
-        roles: store.listRoles(),
-        users: store.listUsers(),
-        keys: (await loadOrCreateKeys(dataDir)).signingKeys.map((k) => ({
+        grants: view.clientGrants(),
+        roles: view.config.roles,
+        users: await storage.tenant.listUsers(),
+        keys: (await loadOrCreateKeys(storage.keys)).signingKeys.map((k) => ({
           kid: k.jwk.kid,
           state: k.state,
           createdAt: new Date(k.createdAt).toISOString(),
@@ -97,18 +110,18 @@ const COMMANDS: Record<string, Command> = {
       'permissions-in-token': { type: 'boolean' },
       'no-offline-access': { type: 'boolean' },
     },
-    run(store, v) {
+    async run({ admin }, v) {
       const parsed = apiSchema.safeParse({
         name: str(v, 'name'),
         identifier: str(v, 'identifier'),
-        accessTokenLifetime: int(v, 'lifetime', 86400),
+        accessTokenLifetime: int(v, 'lifetime'),
         rbac: Boolean(v.rbac),
         permissionsInToken: Boolean(v['permissions-in-token']),
         allowOfflineAccess: !v['no-offline-access'],
         tokenDialect: v['token-dialect'],
       });
       if (!parsed.success) throw new UsageError(zodMessage(parsed.error));
-      store.createApi(parsed.data);
+      await admin.createApi(parsed.data);
       console.log(`created API ${parsed.data.name} (${parsed.data.identifier})`);
     },
   },
@@ -116,12 +129,12 @@ const COMMANDS: Record<string, Command> = {
     summary: 'add a scope (permission) with its description to an API',
     usage: 'add-scope --api <identifier> --scope <value> --description <text>',
     options: { api: { type: 'string' }, scope: { type: 'string' }, description: { type: 'string' } },
-    run(store, v) {
+    async run({ admin }, v) {
       const parsed = apiSchema.shape.scopes
         .unwrap()
         .element.safeParse({ value: str(v, 'scope'), description: str(v, 'description') });
       if (!parsed.success) throw new UsageError(zodMessage(parsed.error));
-      store.addScope(str(v, 'api'), parsed.data.value, parsed.data.description);
+      await admin.addScope(str(v, 'api'), parsed.data.value, parsed.data.description);
       console.log(`added scope ${parsed.data.value} to ${v.api}`);
     },
   },
@@ -143,11 +156,11 @@ const COMMANDS: Record<string, Command> = {
       'reuse-interval': { type: 'string' },
       'no-refresh-token': { type: 'boolean' },
     },
-    run(store, v) {
+    async run({ admin }, v) {
       const type = str(v, 'type');
       const refreshToken = v['no-refresh-token']
         ? undefined
-        : { reuseIntervalSeconds: int(v, 'reuse-interval', 0) };
+        : { reuseIntervalSeconds: int(v, 'reuse-interval') };
       const candidate: Record<string, unknown> = {
         type,
         clientId: str(v, 'client-id'),
@@ -160,14 +173,11 @@ const COMMANDS: Record<string, Command> = {
         candidate.refreshToken = refreshToken;
       }
       if (type === 'spa') candidate.webOrigins = list(v, 'web-origin');
-      if (type !== 'spa') {
-        candidate.clientSecret = { env: 'UNUSED_CLIENT_SECRET' };
-        if (v['auth-method']) candidate.tokenEndpointAuthMethod = v['auth-method'];
-      }
-      const parsed = applicationSchema.safeParse(candidate);
+      if (type !== 'spa' && v['auth-method']) candidate.tokenEndpointAuthMethod = v['auth-method'];
+      const parsed = applicationSettingsSchema.safeParse(candidate);
       if (!parsed.success) throw new UsageError(zodMessage(parsed.error));
       const secret = type === 'spa' ? null : randomBytes(32).toString('base64url');
-      store.createApplication(parsed.data, secret);
+      await admin.createApplication(parsed.data, secret === null ? null : { value: secret });
       console.log(`created ${type} application ${parsed.data.clientId}`);
       if (secret) console.log(`client secret (shown once): ${secret}`);
     },
@@ -180,12 +190,10 @@ const COMMANDS: Record<string, Command> = {
       api: { type: 'string' },
       scope: { type: 'string', multiple: true },
     },
-    run(store, v) {
+    async run({ admin }, v) {
       const scopes = list(v, 'scope');
       if (scopes.length === 0) throw new UsageError('--scope is required');
-      store.transaction(() => {
-        for (const s of scopes) store.addClientGrant(str(v, 'client-id'), str(v, 'api'), s);
-      });
+      await admin.addClientGrant(str(v, 'client-id'), str(v, 'api'), scopes);
       console.log(`granted ${scopes.join(' ')} on ${v.api} to ${v['client-id']}`);
     },
   },
@@ -200,19 +208,18 @@ const COMMANDS: Record<string, Command> = {
       'password-stdin': { type: 'boolean' },
       role: { type: 'string', multiple: true },
     },
-    async run(store, v) {
+    async run({ admin }, v) {
       const email = str(v, 'email');
-      const password = v['password-stdin'] ? readStdin() : str(v, 'password');
-      if (password.length < 12) throw new UsageError('the password must have at least 12 characters');
+      const password = passwordSchema.safeParse(v['password-stdin'] ? readStdin() : str(v, 'password'));
+      if (!password.success)
+        throw new UsageError(`the password must have ${password.error.issues[0]!.message}`);
       if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw new UsageError(`not an email address: ${email}`);
-      for (const r of list(v, 'role'))
-        if (!store.listRoles().some((x) => x.name === r)) throw new UsageError(`no role ${r}`);
-      const user = await store.createUser(
+      const user = await admin.createUser({
         email,
-        typeof v.name === 'string' ? v.name : email.split('@')[0]!,
-        password,
-      );
-      for (const r of list(v, 'role')) store.assignRole(email, r);
+        name: typeof v.name === 'string' ? v.name : email.split('@')[0]!,
+        password: password.data,
+        roles: list(v, 'role'),
+      });
       console.log(`created user ${user.email} (${user.id})`);
     },
   },
@@ -225,14 +232,13 @@ const COMMANDS: Record<string, Command> = {
       api: { type: 'string' },
       scope: { type: 'string', multiple: true },
     },
-    run(store, v) {
+    async run({ admin }, v) {
       const name = str(v, 'name');
       if (!/^[A-Za-z0-9:._-]{1,64}$/.test(name))
         throw new UsageError('a role name is 1-64 characters among A-Z a-z 0-9 : . _ -');
-      store.transaction(() => {
-        store.createRole(name, typeof v.description === 'string' ? v.description : '');
-        for (const s of list(v, 'scope')) store.addRolePermission(name, str(v, 'api'), s);
-      });
+      const scopes = list(v, 'scope');
+      const api = scopes.length > 0 ? str(v, 'api') : undefined;
+      await admin.createRole(name, typeof v.description === 'string' ? v.description : '', api, scopes);
       console.log(`created role ${name}`);
     },
   },
@@ -240,12 +246,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'add API permissions to a role',
     usage: 'add-permission --role <role> --api <identifier> --scope <value> [--scope <value>]...',
     options: { role: { type: 'string' }, api: { type: 'string' }, scope: { type: 'string', multiple: true } },
-    run(store, v) {
+    async run({ admin }, v) {
       const scopes = list(v, 'scope');
       if (scopes.length === 0) throw new UsageError('--scope is required');
-      store.transaction(() => {
-        for (const s of scopes) store.addRolePermission(str(v, 'role'), str(v, 'api'), s);
-      });
+      await admin.addPermissions(str(v, 'role'), str(v, 'api'), scopes);
       console.log(`role ${v.role} may now get ${scopes.join(' ')} on ${v.api}`);
     },
   },
@@ -253,8 +257,8 @@ const COMMANDS: Record<string, Command> = {
     summary: 'give a user a role',
     usage: 'assign-role --email <email> --role <role>',
     options: { email: { type: 'string' }, role: { type: 'string' } },
-    run(store, v) {
-      store.assignRole(str(v, 'email'), str(v, 'role'));
+    async run({ admin }, v) {
+      await admin.assignRole(str(v, 'email'), str(v, 'role'));
       console.log(`${v.email} now has role ${v.role}`);
     },
   },
@@ -262,7 +266,7 @@ const COMMANDS: Record<string, Command> = {
     summary: 'write a local CA and a certificate for localhost into DATA_DIR, for https in development',
     usage: 'dev-cert',
     options: {},
-    run(_store, _v, _p, dataDir) {
+    run({ dataDir }) {
       const { files, newCa, notAfter } = writeDevCertificate(dataDir);
       // TLS_CERT_FILE and TLS_KEY_FILE are read relative to the app folder, as DATA_DIR is.
       const shown = (file: string) =>
@@ -289,30 +293,31 @@ This CA is for this machine's development only: never trust it anywhere else.`);
     summary: 'rotate the signing key in steps: stage (publish), --activate (sign), --prune (drop old)',
     usage: 'rotate-keys [--activate | --prune [--older-than <seconds>]]',
     options: { activate: { type: 'boolean' }, prune: { type: 'boolean' }, 'older-than': { type: 'string' } },
-    async run(store, v, _p, dataDir) {
+    async run({ storage, tenant }, v) {
       if (v.activate && v.prune) throw new UsageError('give --activate or --prune, not both');
       if (v.activate) {
-        const key = await activateKey(dataDir);
+        const key = await activateKey(storage.keys);
         console.log(`key ${key.jwk.kid} now signs; the previous key stays published until pruned`);
         return;
       }
       if (v.prune) {
         // Longest lifetime of anything signed: access tokens of any API, ID tokens (1 h), plus an hour for caches.
-        const longest = Math.max(3600, ...store.listApis().map((a) => a.tokenLifetime)) + 3600;
-        const removed = await pruneKeys(dataDir, int(v, 'older-than', longest));
+        const apis = (await tenant.fresh()).config.apis;
+        const longest = Math.max(3600, ...apis.map((a) => a.accessTokenLifetime)) + 3600;
+        const removed = await pruneKeys(storage.keys, int(v, 'older-than') ?? longest);
         console.log(
           removed.length ? `removed ${removed.join(', ')}` : 'no retired key is old enough to remove',
         );
         return;
       }
-      const key = await stageKey(dataDir);
+      const key = await stageKey(storage.keys);
       console.log(
         `staged key ${key.jwk.kid}: published in the JWKS now, signing after "rotate-keys --activate"`,
       );
     },
   },
   'hash-password': {
-    summary: 'print the scrypt hash of a password read from stdin (for passwordHash in the tenant file)',
+    summary: 'print the argon2id hash of a password read from stdin (for passwordHash in the tenant file)',
     usage: 'hash-password < password.txt',
     options: {},
     async run() {
@@ -324,7 +329,7 @@ This CA is for this machine's development only: never trust it anywhere else.`);
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   return [
-    'usage: npm run tenant -- <command> [options]   (DATA_DIR and TENANT_FILE as for the server)',
+    'usage: npm run tenant -- <command> [options]   (DATA_DIR, DATABASE_URL and TENANT_FILE as for the server)',
     '',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
@@ -371,18 +376,20 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig();
   if (NEEDS_NO_STORE.has(name)) {
-    await command.run(undefined as unknown as TenantStore, values, positionals, config.dataDir);
+    await command.run({ dataDir: config.dataDir } as Context, values, positionals);
     return 0;
   }
-  const db = openDatabase(config.dataDir);
+  const tenantFile = loadTenantFile(config.tenantFile);
+  const storage = await openStorage(config.storage);
   try {
-    const store = new TenantStore(db);
-    // The tenant file seeds a fresh DATA_DIR, as the server does, so the CLI can run first.
-    await store.seed(loadTenantFile(config.tenantFile));
-    await command.run(store, values, positionals, config.dataDir);
+    // The tenant file seeds an empty store, as the server does, so the CLI can run first.
+    await seedTenant(storage.tenant, tenantFile);
+    const tenant = await TenantSnapshot.open(storage);
+    const admin = new TenantAdmin(storage.tenant, tenant);
+    await command.run({ storage, tenant, admin, dataDir: config.dataDir }, values, positionals);
     return 0;
   } finally {
-    db.close();
+    await storage.close();
   }
 }
 
@@ -391,8 +398,10 @@ try {
 } catch (err) {
   if (
     err instanceof UsageError ||
-    err instanceof TenantStoreError ||
+    err instanceof TenantAdminError ||
     err instanceof KeyStoreError ||
+    err instanceof KeyFileError ||
+    err instanceof StoreUnavailableError ||
     err instanceof ConfigError ||
     err instanceof TenantError
   ) {

@@ -1,6 +1,7 @@
 // Start-up configuration: read once from the environment, validated, then trusted everywhere.
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describeDatabase, isDatabaseUrl, trafficProtected } from '@calling-api/postgres';
 import { z } from 'zod';
 import { SECRET_ENV_NAME } from '../tenant/tenant-schema.ts';
 
@@ -28,6 +29,15 @@ const envSchema = z.object({
   TLS_CERT_FILE: z.string().min(1).optional(),
   TLS_KEY_FILE: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).default('.data'),
+  /** postgres://user:password@host:port/database: the tenant, sessions, tokens and keys in PostgreSQL. */
+  DATABASE_URL: z
+    .string()
+    .refine(
+      isDatabaseUrl,
+      'must be a postgres:// or postgresql:// URL', // never echo the value: it holds a password
+    )
+    .optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   TENANT_FILE: z.string().min(1).default('tenant.json'),
   M2M_CLIENT_SECRET: z.string().min(1).default(DEV_M2M_SECRET),
   // No default: in production with an https issuer the operator must say which of the two it is.
@@ -44,6 +54,8 @@ export type Config = {
   host: string | undefined;
   issuer: string;
   dataDir: string;
+  /** Where the tenant, oidc-provider's models and the keys live: SQLite in dataDir, or PostgreSQL. */
+  storage: StorageConfig;
   tenantFile: string;
   logLevel: string;
   /** Files of the certificate and key when the server itself terminates TLS. */
@@ -51,6 +63,10 @@ export type Config = {
   /** Secrets that tenant applications may name (`clientSecret: { env: NAME_CLIENT_SECRET }`); no other variable. */
   secrets: Record<string, string | undefined>;
 };
+
+export type StorageConfig =
+  | { kind: 'sqlite'; dataDir: string }
+  | { kind: 'postgres'; url: string; poolSize: number };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -61,6 +77,7 @@ const fromApp = (p: string) => (isAbsolute(p) ? p : resolve(APP_DIR, p));
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
+    // zod's messages name the rule, never the value, so DATABASE_URL's password is not shown.
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);
   }
@@ -94,18 +111,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (url.protocol !== 'https:' && !LOOPBACK_HOSTS.has(url.hostname)) {
       problems.push(`ISSUER must use https (got ${issuer})`);
     }
+    if (e.DATABASE_URL && !trafficProtected(e.DATABASE_URL)) {
+      problems.push(
+        'DATABASE_URL must name a loopback host or ask for TLS with sslmode=require, verify-ca or verify-full',
+      );
+    }
     problems.push(...unsafeTransport({ https: url.protocol === 'https:', trustProxy: e.TRUST_PROXY, tls }));
     if (problems.length > 0) {
       throw new ConfigError(`refusing to start with NODE_ENV=production: ${problems.join('; ')}`);
     }
   }
+  const dataDir = fromApp(e.DATA_DIR);
   return {
     production,
     trustProxy,
     port: e.PORT,
     host: e.HOST || undefined,
     issuer,
-    dataDir: fromApp(e.DATA_DIR),
+    dataDir,
+    storage: e.DATABASE_URL
+      ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
+      : { kind: 'sqlite', dataDir },
     tenantFile: fromApp(e.TENANT_FILE),
     logLevel: e.LOG_LEVEL,
     tls: tls && { certFile: fromApp(tls.certFile), keyFile: fromApp(tls.keyFile) },
@@ -114,6 +140,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       M2M_CLIENT_SECRET: e.M2M_CLIENT_SECRET,
     },
   };
+}
+
+/** Where the data is, for logs: the database's host, port and name, never its user or password. */
+export function describeStorage(storage: StorageConfig): string {
+  if (storage.kind === 'sqlite') return `SQLite in ${storage.dataDir}`;
+  return describeDatabase(storage.url);
 }
 
 /**

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { userinfoAudience } from '../oidc/resources.ts';
 import { markAuth0Logout } from '../oidc/sign-out.ts';
 import type { InteractionThrottle } from '../security/interaction-throttle.ts';
-import type { TenantStore } from '../store/tenant-store.ts';
+import { isStoreUnavailable } from '../store/storage.ts';
 import { auth0Logout } from './auth0-logout.ts';
 import { authorizeLimits } from './authorize-limits.ts';
 import { type InteractionDeps, interactionRoutes } from './interactions/index.ts';
@@ -20,7 +20,6 @@ export type AppDeps = InteractionDeps & {
   issuer: string;
   interactionThrottle: InteractionThrottle;
   publicJwks: () => ReturnType<typeof createLocalJWKSet>;
-  store: TenantStore;
   production: boolean;
   trustProxy: boolean;
   logger: Logger;
@@ -35,6 +34,13 @@ export function createApp(deps: AppDeps): RequestListener {
   // (throttling keys on it, so a spoofable header must not feed it).
   app.set('trust proxy', deps.trustProxy ? 1 : false);
 
+  // The synchronous header hooks below read the tenant as last loaded: bring it up to date first. When the
+  // database is unreachable the last view serves the headers; routes that need the data answer 503 themselves.
+  app.use(async (_req, _res, next) => {
+    await deps.tenant.fresh().catch(() => undefined);
+    next();
+  });
+
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -46,7 +52,7 @@ export function createApp(deps: AppDeps): RequestListener {
           'img-src': ["'self'"],
           // Forms post to this server, whose redirects then go to registered callbacks and logout URLs only
           // (browsers apply form-action to the redirects that follow a form submission).
-          'form-action': ["'self'", () => deps.store.redirectOrigins().join(' ')],
+          'form-action': ["'self'", () => deps.tenant.current().redirectOrigins.join(' ')],
           'frame-ancestors': ["'none'"],
           'base-uri': ["'none'"],
         },
@@ -67,8 +73,8 @@ export function createApp(deps: AppDeps): RequestListener {
 
   const toProvider = providerHandler(deps.provider);
 
-  app.get('/v2/logout', (req, res) => {
-    const decision = auth0Logout(req.query, deps.store);
+  app.get('/v2/logout', async (req, res) => {
+    const decision = auth0Logout(req.query, await deps.tenant.fresh());
     if (!decision.ok) {
       res.status(400).type('html').send(messagePage('Sign-out refused', decision.message));
       return;
@@ -93,7 +99,8 @@ export function createApp(deps: AppDeps): RequestListener {
     userinfoRoute({
       issuer: deps.issuer,
       userinfoAudience: userinfoAudience(deps.issuer),
-      store: deps.store,
+      tenant: deps.tenant,
+      users: deps.users,
       jwks: deps.publicJwks,
     }),
   );
@@ -104,9 +111,27 @@ export function createApp(deps: AppDeps): RequestListener {
 
   // Errors passed to Express (body-parser's 413 / 415 / 400 on the hosted forms, a failed static file):
   // a short page with the status, never Express's default page, which shows the stack trace outside production.
-  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) {
       next(err);
+      return;
+    }
+    // The database is unreachable: come back soon, in the form the caller reads (/userinfo: JSON).
+    if (isStoreUnavailable(err)) {
+      deps.logger.warn({ err: (err as Error).message }, 'database unavailable');
+      res.status(503).set('Retry-After', '1');
+      if (req.accepts(['html', 'json']) === 'json') {
+        res.json({ error: 'temporarily_unavailable', error_description: 'try again in a moment' });
+        return;
+      }
+      res
+        .type('html')
+        .send(
+          messagePage(
+            'Temporarily unavailable',
+            'The service cannot answer right now. Try again in a moment.',
+          ),
+        );
       return;
     }
     const status = (err as { status?: unknown }).status;

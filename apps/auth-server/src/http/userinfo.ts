@@ -4,13 +4,15 @@
 import { InvalidDpopProofError, ReplayCache, verifyDpopProof } from '@calling-api/jwt-bearer';
 import { type Response, Router } from 'express';
 import { type createLocalJWKSet, type JWTPayload, jwtVerify } from 'jose';
-import type { TenantStore } from '../store/tenant-store.ts';
+import type { TenantStore } from '../store/storage.ts';
+import type { TenantSnapshot } from '../tenant/tenant-snapshot.ts';
 
 export type UserinfoDeps = {
   issuer: string;
   /** `<issuer>userinfo`: the second audience of Auth0-dialect access tokens. */
   userinfoAudience: string;
-  store: TenantStore;
+  tenant: TenantSnapshot;
+  users: TenantStore;
   jwks: () => ReturnType<typeof createLocalJWKSet>;
 };
 
@@ -33,7 +35,7 @@ export function userinfoRoute(deps: UserinfoDeps): Router {
   const url = `${deps.issuer.endsWith('/') ? deps.issuer : `${deps.issuer}/`}userinfo`;
 
   const cors = (origin: string | undefined, res: Response) => {
-    if (origin && deps.store.webOrigins().has(origin)) {
+    if (origin && deps.tenant.current().webOrigins.has(origin)) {
       res.set('Access-Control-Allow-Origin', origin);
       res.vary('Origin');
       return true;
@@ -69,11 +71,12 @@ export function userinfoRoute(deps: UserinfoDeps): Router {
       return;
     }
     const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    const tenant = await deps.tenant.fresh();
     // An RFC 9068 access token for one of our APIs, or one in Auth0's dialect (typ JWT) that names this
     // endpoint as an audience, as Auth0 requires; never an ID token (typ JWT, audience a client).
     const accepted =
       typ === 'at+jwt'
-        ? aud.some((a) => typeof a === 'string' && deps.store.getApi(a))
+        ? aud.some((a) => typeof a === 'string' && tenant.api(a))
         : typ === 'JWT' && aud.includes(deps.userinfoAudience);
     const boundTo = (payload.cnf as { jkt?: unknown } | undefined)?.jkt;
     if (scheme!.toLowerCase() === 'dpop' || boundTo !== undefined) {
@@ -106,7 +109,7 @@ export function userinfoRoute(deps: UserinfoDeps): Router {
       bearerError(res, 403, 'insufficient_scope', 'the access token was not granted the openid scope');
       return;
     }
-    const user = typeof payload.sub === 'string' ? deps.store.findUserById(payload.sub) : undefined;
+    const user = typeof payload.sub === 'string' ? await deps.users.findUserById(payload.sub) : undefined;
     if (!user) {
       bearerError(res, 401, 'invalid_token', 'the user no longer exists');
       return;

@@ -2,6 +2,7 @@
 // One stylesheet (public/hosted.css) in the SPA's look. A form shown again after an error puts
 // focus on the field to fix (autofocus) and describes it with the error (aria-describedby), so a
 // screen reader reads the field and what is wrong with it on arrival; the error is also an alert.
+import { PASSWORD_MIN_LENGTH } from '../tenant/tenant-schema.ts';
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -120,8 +121,8 @@ ${alert(p.error)}
 <input type="hidden" name="_csrf" value="${p.csrf}">
 <label>Name <input name="name" type="text" autocomplete="name" value="${p.name ?? ''}"${fieldState({ focus: first === 'name', invalid: false })}></label>
 <label>Email <input name="email" type="email" autocomplete="username" required value="${p.email ?? ''}"${fieldState({ focus: first === 'email', invalid: first === 'email' })}></label>
-<label>Password <input name="password" type="password" autocomplete="new-password" required minlength="12"${fieldState({ focus: first === 'password', invalid: first === 'password', hint: 'pw-rule' })}></label>
-<p id="pw-rule" class="hint">At least 12 characters, and not the name in your email address.</p>
+<label>Password <input name="password" type="password" autocomplete="new-password" required minlength="${PASSWORD_MIN_LENGTH}"${fieldState({ focus: first === 'password', invalid: first === 'password', hint: 'pw-rule' })}></label>
+<p id="pw-rule" class="hint">At least ${PASSWORD_MIN_LENGTH} characters, and not the name in your email address.</p>
 <button type="submit">Sign up</button>
 </form>
 <p class="switch">Have an account? <a href="/interaction/${p.uid}">Sign in</a></p>`,

@@ -1,19 +1,12 @@
-// Signing keys and cookie/CSRF secrets, generated on first start and persisted in DATA_DIR (0600, atomic writes).
+// Signing keys and cookie/CSRF secrets: generated on first start, rotated in three steps. The store keeps them
+// (keys.json on SQLite, tables on PostgreSQL); the states and their order are decided here.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
-
-/** next: published, not signing yet; current: signs; previous: published until its tokens expire. */
-export type KeyState = 'next' | 'current' | 'previous';
-export type SigningKey = { jwk: JWK; state: KeyState; createdAt: number; retiredAt?: number };
-export type KeyFile = { signingKeys: SigningKey[]; cookieKeys: string[]; csrfSecret: string };
+import type { KeySet, KeyState, KeyStore, SigningKey } from '../store/storage.ts';
 
 export class KeyStoreError extends Error {
   override name = 'KeyStoreError';
 }
-
-export const keyFilePath = (dataDir: string) => join(dataDir, 'keys.json');
 
 async function newSigningKey(state: KeyState): Promise<SigningKey> {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true, modulusLength: 2048 });
@@ -24,81 +17,82 @@ async function newSigningKey(state: KeyState): Promise<SigningKey> {
   return { jwk, state, createdAt: Date.now() };
 }
 
-function write(dataDir: string, keys: KeyFile): void {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const file = keyFilePath(dataDir);
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, file);
-}
-
-export function readKeys(dataDir: string): KeyFile | undefined {
-  const file = keyFilePath(dataDir);
-  if (!existsSync(file)) return undefined;
-  let keys: KeyFile;
-  try {
-    keys = JSON.parse(readFileSync(file, 'utf8')) as KeyFile;
-  } catch (err) {
-    throw new KeyStoreError(`cannot read ${file}: ${(err as Error).message}`);
-  }
-  if (!Array.isArray(keys.signingKeys) || !keys.signingKeys.some((k) => k.state === 'current')) {
-    throw new KeyStoreError(`${file} has no current signing key`);
-  }
+function checked(keys: KeySet): KeySet {
+  if (!Array.isArray(keys.signingKeys) || !keys.signingKeys.some((k) => k.state === 'current'))
+    throw new KeyStoreError('the stored key set has no current signing key');
   return keys;
 }
 
-export async function loadOrCreateKeys(dataDir: string): Promise<KeyFile> {
-  const existing = readKeys(dataDir);
+/** The stored key set, checked; undefined before the first start. */
+export async function readKeys(store: KeyStore): Promise<KeySet | undefined> {
+  const keys = await store.read();
+  return keys && checked(keys);
+}
+
+/** The key set, made on first use: of instances starting at once, one makes it and the others read it. */
+export async function loadOrCreateKeys(store: KeyStore): Promise<KeySet> {
+  const existing = await readKeys(store);
   if (existing) return existing;
-  const keys: KeyFile = {
-    signingKeys: [await newSigningKey('current')],
-    cookieKeys: [randomBytes(32).toString('base64url')],
-    csrfSecret: randomBytes(32).toString('base64url'),
-  };
-  write(dataDir, keys);
-  return keys;
+  return store.update(
+    async (current) =>
+      current ?? {
+        signingKeys: [await newSigningKey('current')],
+        cookieKeys: [randomBytes(32).toString('base64url')],
+        csrfSecret: randomBytes(32).toString('base64url'),
+      },
+  );
 }
 
 /** The provider's private JWKS: the current key first (the first matching key signs), all published. */
-export function providerJwks(keys: KeyFile): { keys: JWK[] } {
+export function providerJwks(keys: KeySet): { keys: JWK[] } {
   const order: Record<KeyState, number> = { current: 0, next: 1, previous: 2 };
   return { keys: [...keys.signingKeys].sort((a, b) => order[a.state] - order[b.state]).map((k) => k.jwk) };
 }
 
+async function change<T>(store: KeyStore, step: (keys: KeySet) => Promise<T> | T): Promise<T> {
+  await loadOrCreateKeys(store);
+  let result: T;
+  await store.update(async (current) => {
+    const keys = structuredClone(checked(current!));
+    result = await step(keys);
+    return keys;
+  });
+  return result!;
+}
+
 /** Step 1: publish a new key that does not sign yet, so resource servers can learn it first. */
-export async function stageKey(dataDir: string): Promise<SigningKey> {
-  const keys = await loadOrCreateKeys(dataDir);
-  if (keys.signingKeys.some((k) => k.state === 'next'))
-    throw new KeyStoreError('a new key is already staged; activate it first');
-  const key = await newSigningKey('next');
-  keys.signingKeys.push(key);
-  write(dataDir, keys);
-  return key;
+export function stageKey(store: KeyStore): Promise<SigningKey> {
+  return change(store, async (keys) => {
+    if (keys.signingKeys.some((k) => k.state === 'next'))
+      throw new KeyStoreError('a new key is already staged; activate it first');
+    const key = await newSigningKey('next');
+    keys.signingKeys.push(key);
+    return key;
+  });
 }
 
 /** Step 2: the staged key signs from now on; the old one stays published as "previous". */
-export async function activateKey(dataDir: string): Promise<SigningKey> {
-  const keys = await loadOrCreateKeys(dataDir);
-  const next = keys.signingKeys.find((k) => k.state === 'next');
-  if (!next) throw new KeyStoreError('no staged key; run rotate-keys first');
-  for (const k of keys.signingKeys) {
-    if (k.state === 'current') {
-      k.state = 'previous';
-      k.retiredAt = Date.now();
+export function activateKey(store: KeyStore): Promise<SigningKey> {
+  return change(store, (keys) => {
+    const next = keys.signingKeys.find((k) => k.state === 'next');
+    if (!next) throw new KeyStoreError('no staged key; run rotate-keys first');
+    for (const k of keys.signingKeys) {
+      if (k.state === 'current') {
+        k.state = 'previous';
+        k.retiredAt = Date.now();
+      }
     }
-  }
-  next.state = 'current';
-  write(dataDir, keys);
-  return next;
+    next.state = 'current';
+    return next;
+  });
 }
 
 /** Step 3: drop previous keys retired longer ago than the longest token lifetime. */
-export async function pruneKeys(dataDir: string, olderThanSeconds: number): Promise<string[]> {
-  const keys = await loadOrCreateKeys(dataDir);
-  const cutoff = Date.now() - olderThanSeconds * 1000;
-  const removed = keys.signingKeys.filter((k) => k.state === 'previous' && (k.retiredAt ?? 0) <= cutoff);
-  keys.signingKeys = keys.signingKeys.filter((k) => !removed.includes(k));
-  write(dataDir, keys);
-  return removed.map((k) => k.jwk.kid!);
+export function pruneKeys(store: KeyStore, olderThanSeconds: number): Promise<string[]> {
+  return change(store, (keys) => {
+    const cutoff = Date.now() - olderThanSeconds * 1000;
+    const removed = keys.signingKeys.filter((k) => k.state === 'previous' && (k.retiredAt ?? 0) <= cutoff);
+    keys.signingKeys = keys.signingKeys.filter((k) => !removed.includes(k));
+    return removed.map((k) => k.jwk.kid!);
+  });
 }

@@ -1,20 +1,29 @@
 // oidc-provider configured as an Auth0-style tenant. Configuration is data; tenant policy lives in the hooks.
 
+import type { Middleware } from 'koa';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import { logoutPage, messagePage } from '../http/views.ts';
-import { type KeyFile, providerJwks } from '../keys/key-store.ts';
+import { providerJwks } from '../keys/key-store.ts';
 import { NodeSigningKey } from '../keys/node-signing-key.ts';
 import { AUTHORIZE_POLICY } from '../security/abuse-policy.ts';
-import { createAdapterFactory } from '../store/oidc-adapter.ts';
-import type { TenantStore } from '../store/tenant-store.ts';
+import type { KeySet, Storage } from '../store/storage.ts';
 import { OIDC_SCOPES } from '../tenant/tenant-schema.ts';
+import type { TenantSnapshot } from '../tenant/tenant-snapshot.ts';
+import {
+  type ClientMetadata,
+  clientMetadata,
+  EXTRA_CLIENT_PROPERTIES,
+  refreshTokenPolicy,
+} from './client-metadata.ts';
 import { requireDpopPolicy } from './dpop-policy.ts';
+import { createAdapterFactory } from './oidc-adapter.ts';
 import { withParameterLimits } from './parameter-limits.ts';
-import { allowedScopes, type Subject } from './rbac-policy.ts';
+import { allowedScopes, permissionsOf, type Subject } from './rbac-policy.ts';
 import { fromResource, toResource, userinfoAudience } from './resources.ts';
 import { grantsEndAtSignOut, silentSignOut } from './sign-out.ts';
+import { guard } from './unavailable.ts';
 import { requireWebOrigin, webMessageFraming } from './web-message.ts';
 
 export const ROUTES = {
@@ -28,38 +37,53 @@ export const ROUTES = {
   pushed_authorization_request: '/oauth/par',
 } as const;
 
-type ClientMeta = Record<string, unknown>;
-const meta = (client: { metadata(): ClientMeta } | undefined): ClientMeta => client?.metadata() ?? {};
-const num = (v: unknown, fallback: number) => (typeof v === 'number' ? v : fallback);
+/** A browser session; also how long the grant of an application without refresh tokens lasts. */
+const SESSION_TTL = 3 * 24 * 3600;
+
+const meta = (client: { metadata(): ClientMetadata } | undefined): ClientMetadata => client?.metadata() ?? {};
 
 export function createProvider(opts: {
   config: Config;
-  store: TenantStore;
-  keys: KeyFile;
+  storage: Storage;
+  tenant: TenantSnapshot;
+  keys: KeySet;
   logger: Logger;
   /** The tenant's one database connection: Auth0's `connection` parameter may name it and nothing else. */
   connection: string;
 }): Provider {
-  const { config, store, keys, logger, connection } = opts;
+  const { config, storage, tenant, keys, logger, connection } = opts;
   const userinfo = userinfoAudience(config.issuer);
+  const fresh = () => guard(tenant.fresh());
+  const userPermissions = async (userId: string, api: string) =>
+    permissionsOf(await fresh(), await guard(storage.tenant.userRoles(userId)), api);
 
-  const findClient = (id: string) => {
-    const record = store.getClient(id);
-    if (!record) return undefined;
-    const secret = record.secretEnv ? config.secrets[record.secretEnv] : record.secret;
-    if (record.secretEnv && !secret) {
-      logger.error({ clientId: id, env: record.secretEnv }, 'client secret environment variable is not set');
+  // Built once per stored record: a tenant reload brings new records, and so new metadata.
+  const metadataOf = new WeakMap<object, ClientMetadata>();
+  const findClient = async (id: string) => {
+    const app = (await fresh()).application(id);
+    if (!app) return undefined;
+    const secret = app.secret && 'env' in app.secret ? config.secrets[app.secret.env] : app.secret?.value;
+    if (app.secret && !secret) {
+      const env = 'env' in app.secret ? app.secret.env : undefined;
+      logger.error({ clientId: id, env }, 'client secret environment variable is not set');
       return undefined;
     }
-    // A copy: the tenant store memoises records, and the provider must not share (or alter) them.
-    const metadata = structuredClone(record.metadata);
-    return secret ? { ...metadata, client_secret: secret } : metadata;
+    let metadata = metadataOf.get(app);
+    if (!metadata) {
+      metadata = clientMetadata(app);
+      metadataOf.set(app, metadata);
+    }
+    // A copy: the provider must not share (or alter) the cached metadata.
+    const copy = structuredClone(metadata);
+    return secret ? { ...copy, client_secret: secret } : copy;
   };
-  const reuseInterval = (clientId: string) =>
-    num(store.getClient(clientId)?.metadata.refresh_token_reuse_interval, 0);
+  const reuseInterval = (clientId: string) => {
+    const app = tenant.current().application(clientId);
+    return app && app.type !== 'm2m' ? (app.refreshToken?.reuseIntervalSeconds ?? 0) : 0;
+  };
 
   const configuration: Configuration = {
-    adapter: grantsEndAtSignOut(createAdapterFactory(store.db, { findClient, reuseInterval })),
+    adapter: grantsEndAtSignOut(createAdapterFactory(storage.oidc, { findClient, reuseInterval })),
     clients: [],
     jwks: { keys: providerJwks(keys).keys.map((jwk) => new NodeSigningKey(jwk)) },
     cookies: { keys: keys.cookieKeys, long: { signed: true }, short: { signed: true } },
@@ -74,15 +98,7 @@ export function createProvider(opts: {
     // Auth0 puts the profile and email claims in the ID token; SPAs (oidc-client-ts) read the profile from it.
     conformIdTokenClaims: false,
     extraClientMetadata: {
-      properties: [
-        'web_origins',
-        'first_party',
-        'app_type',
-        'refresh_token_rotation',
-        'refresh_token_reuse_interval',
-        'refresh_token_absolute_lifetime',
-        'refresh_token_idle_lifetime',
-      ],
+      properties: [...EXTRA_CLIENT_PROPERTIES],
     },
     extraParams: withParameterLimits({
       audience: null,
@@ -115,7 +131,7 @@ export function createProvider(opts: {
       },
     }),
     async findAccount(_ctx, id) {
-      const user = store.findUserById(id);
+      const user = await guard(storage.tenant.findUserById(id));
       if (!user) return undefined;
       return {
         accountId: user.id,
@@ -158,14 +174,15 @@ export function createProvider(opts: {
       if (!client.grantTypeAllowed('refresh_token') || !code.scopes.has('offline_access')) return false;
       const resource = 'resource' in code ? code.resource : undefined;
       const indicators = typeof resource === 'string' ? [resource] : Array.isArray(resource) ? resource : [];
-      return indicators.every((r) => store.getApi(fromResource(r))?.allowOfflineAccess !== false);
+      const view = await fresh();
+      return indicators.every((r) => view.api(fromResource(r))?.allowOfflineAccess !== false);
     },
     rotateRefreshToken(ctx) {
-      return meta(ctx.oidc.client).refresh_token_rotation !== false;
+      return refreshTokenPolicy(meta(ctx.oidc.client))?.rotation !== false;
     },
     async extraTokenClaims(_ctx, token) {
       const aud = token.resourceServer?.audience;
-      const api = typeof aud === 'string' ? store.getApi(aud) : undefined;
+      const api = typeof aud === 'string' ? (await fresh()).api(aud) : undefined;
       if (!api) return undefined;
       if (token.kind === 'ClientCredentials') {
         const scope = token.scope ? token.scope.split(' ') : [];
@@ -175,7 +192,7 @@ export function createProvider(opts: {
         return undefined;
       // Auth0 puts all of the user's permissions for the API, requested or not; always an array.
       const permissions = api.rbac
-        ? store.userPermissions(token.accountId, api.identifier)
+        ? await userPermissions(token.accountId, api.identifier)
         : (token.scope?.split(' ').filter(Boolean) ?? []);
       return { permissions };
     },
@@ -201,7 +218,7 @@ export function createProvider(opts: {
           }
           if ('clientId' in token) jwt.payload.azp = token.clientId;
           const aud = token.resourceServer?.audience;
-          if (typeof aud === 'string' && store.getApi(aud)?.tokenDialect === 'auth0') {
+          if (typeof aud === 'string' && (await fresh()).api(aud)?.tokenDialect === 'auth0') {
             // Auth0's default shape: typ JWT, and the userinfo audience beside the API when openid was granted.
             jwt.header = { ...jwt.header, typ: 'JWT' };
             if (
@@ -263,7 +280,8 @@ export function createProvider(opts: {
         },
         useGrantedResource: async () => true,
         async getResourceServerInfo(ctx, resource, client) {
-          const api = store.getApi(fromResource(resource));
+          const view = await fresh();
+          const api = view.api(fromResource(resource));
           if (!api) throw new errors.InvalidTarget('unknown audience');
           if (ctx.oidc.route === 'token') requireDpopPolicy(api, Boolean(ctx.get('DPoP')));
           let subject: Subject = { kind: 'unknown' };
@@ -272,12 +290,12 @@ export function createProvider(opts: {
           if (clientCredentials) {
             subject = {
               kind: 'client',
-              clientGrant: store.clientGrantScopes(client.clientId, api.identifier),
+              clientGrant: view.clientGrantScopes(client.clientId, api.identifier),
             };
           } else if (ctx.oidc.route === 'token' && ctx.oidc.entities.Account) {
             subject = {
               kind: 'user',
-              permissions: store.userPermissions(ctx.oidc.entities.Account.accountId, api.identifier),
+              permissions: await userPermissions(ctx.oidc.entities.Account.accountId, api.identifier),
             };
           }
           const scopes = allowedScopes(api, subject);
@@ -289,7 +307,7 @@ export function createProvider(opts: {
             scope: scopes.join(' '),
             audience: api.identifier,
             accessTokenFormat: 'jwt',
-            accessTokenTTL: api.tokenLifetime,
+            accessTokenTTL: api.accessTokenLifetime,
             jwt: { sign: { alg: 'RS256' } },
           };
         },
@@ -304,28 +322,37 @@ export function createProvider(opts: {
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? 3600,
       IdToken: 3600,
       Interaction: AUTHORIZE_POLICY.interactionTtlSeconds,
-      Session: 3 * 24 * 3600,
+      Session: SESSION_TTL,
       // A grant must outlive the refresh tokens issued under it, or refreshing fails with "grant is expired".
-      Grant: (ctx) => num(meta(ctx?.oidc?.client).refresh_token_absolute_lifetime, 14 * 24 * 3600),
+      Grant: (ctx) => refreshTokenPolicy(meta(ctx?.oidc?.client))?.absoluteLifetime ?? SESSION_TTL,
       RefreshToken(ctx, _token, client) {
-        const idle = num(meta(client).refresh_token_idle_lifetime, 14 * 24 * 3600);
+        const policy = refreshTokenPolicy(meta(client));
+        // issueRefreshToken issues none to a client without refresh-token settings.
+        if (!policy) throw new Error(`client ${client.clientId} has no refresh-token settings`);
         const rotated = ctx?.oidc.entities.RotatedRefreshToken;
         // Absolute lifetime across rotations; each rotation also gets at most the idle lifetime.
-        if (rotated) return Math.max(1, Math.min(rotated.remainingTTL, idle));
-        return Math.min(num(meta(client).refresh_token_absolute_lifetime, 14 * 24 * 3600), idle);
+        if (rotated) return Math.max(1, Math.min(rotated.remainingTTL, policy.idleLifetime));
+        return Math.min(policy.absoluteLifetime, policy.idleLifetime);
       },
     },
     async renderError(ctx, out) {
       ctx.type = 'html';
-      ctx.body = messagePage(
-        'Something went wrong',
-        'The request could not be completed. Return to the application and try again.',
-        `${out.error}: ${out.error_description ?? ''}`,
-      );
+      ctx.body =
+        out.error === 'temporarily_unavailable'
+          ? messagePage(
+              'Temporarily unavailable',
+              'The service cannot answer right now. Try again in a moment.',
+            )
+          : messagePage(
+              'Something went wrong',
+              'The request could not be completed. Return to the application and try again.',
+              `${out.error}: ${out.error_description ?? ''}`,
+            );
     },
   };
 
   const provider = new Provider(config.issuer, configuration);
+  provider.use(retryAfterOutage);
   provider.use(webMessageFraming);
   // Secure cookies and https URLs need the proxy's X-Forwarded-Proto; trusted only when configured.
   provider.proxy = config.trustProxy;
@@ -343,3 +370,9 @@ export function createProvider(opts: {
   );
   return provider;
 }
+
+/** A 503 (the database is unreachable) says when to come back: soon, the pool reconnects by itself. */
+const retryAfterOutage: Middleware = async (ctx, next) => {
+  await next();
+  if (ctx.status === 503) ctx.set('Retry-After', '1');
+};

@@ -1,7 +1,7 @@
 // What the throttles need from storage: three atomic operations, nothing about accounts, networks or
-// HTTP. store/sqlite-throttle-store.ts implements it on the server's SQLite file; another database
-// shared by several instances implements the same methods and the policy (login-throttle.ts,
-// http/authorize-limits.ts) carries over unchanged.
+// HTTP. Part of the server's storage (store/storage.ts): store/sqlite/sqlite-throttle-store.ts on the
+// SQLite file, store/postgres/postgres-throttle-store.ts shared by every instance on PostgreSQL; the
+// policy (login-throttle.ts, http/authorize-limits.ts) is the same on both.
 //
 // Every method must be atomic with respect to every other call on the same key, from any instance:
 // two parallel take() on a bucket with one token give one `ok`, two acquire() on a one-slot lease

@@ -51,7 +51,7 @@ export const apiSchema = z.strictObject({
     .default([]),
 });
 
-const refreshTokenSettings = z.strictObject({
+export const refreshTokenSettings = z.strictObject({
   rotation: z.boolean().default(true),
   /** Seconds during which a rotated refresh token may be used again (Auth0's reuse interval). */
   reuseIntervalSeconds: z.number().int().min(0).max(300).default(0),
@@ -65,40 +65,58 @@ const secretRef = z.strictObject({
   env: z.string().regex(SECRET_ENV_NAME, 'an environment variable whose name ends in _CLIENT_SECRET'),
 });
 
+/** One rule for every password a person chooses: the tenant file, the CLI and sign-up. */
+export const PASSWORD_MIN_LENGTH = 12;
+export const passwordSchema = z
+  .string()
+  .min(PASSWORD_MIN_LENGTH, `at least ${PASSWORD_MIN_LENGTH} characters`)
+  .max(1024);
+
 const common = {
   clientId: z.string().regex(/^[A-Za-z0-9._~-]{3,128}$/, '3-128 characters among A-Z a-z 0-9 . _ ~ -'),
   name: z.string().min(1),
   firstParty: z.boolean().default(true),
 };
 
+const spaApplication = z.strictObject({
+  type: z.literal('spa'),
+  ...common,
+  callbackUrls: z.array(absoluteUrl).min(1),
+  logoutUrls: z.array(absoluteUrl).default([]),
+  webOrigins: z.array(origin).default([]),
+  refreshToken: refreshTokenSettings.optional(),
+});
+const regularWebApplication = z.strictObject({
+  type: z.literal('regular_web'),
+  ...common,
+  clientSecret: secretRef,
+  tokenEndpointAuthMethod: z
+    .enum(['client_secret_basic', 'client_secret_post'])
+    .default('client_secret_basic'),
+  callbackUrls: z.array(absoluteUrl).min(1),
+  logoutUrls: z.array(absoluteUrl).default([]),
+  refreshToken: refreshTokenSettings.optional(),
+});
+const m2mApplication = z.strictObject({
+  type: z.literal('m2m'),
+  ...common,
+  clientSecret: secretRef,
+  tokenEndpointAuthMethod: z
+    .enum(['client_secret_basic', 'client_secret_post'])
+    .default('client_secret_post'),
+});
+
 export const applicationSchema = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('spa'),
-    ...common,
-    callbackUrls: z.array(absoluteUrl).min(1),
-    logoutUrls: z.array(absoluteUrl).default([]),
-    webOrigins: z.array(origin).default([]),
-    refreshToken: refreshTokenSettings.optional(),
-  }),
-  z.strictObject({
-    type: z.literal('regular_web'),
-    ...common,
-    clientSecret: secretRef,
-    tokenEndpointAuthMethod: z
-      .enum(['client_secret_basic', 'client_secret_post'])
-      .default('client_secret_basic'),
-    callbackUrls: z.array(absoluteUrl).min(1),
-    logoutUrls: z.array(absoluteUrl).default([]),
-    refreshToken: refreshTokenSettings.optional(),
-  }),
-  z.strictObject({
-    type: z.literal('m2m'),
-    ...common,
-    clientSecret: secretRef,
-    tokenEndpointAuthMethod: z
-      .enum(['client_secret_basic', 'client_secret_post'])
-      .default('client_secret_post'),
-  }),
+  spaApplication,
+  regularWebApplication,
+  m2mApplication,
+]);
+
+/** An application as stored: its settings without the secret, which the store keeps apart. */
+export const applicationSettingsSchema = z.discriminatedUnion('type', [
+  spaApplication,
+  regularWebApplication.omit({ clientSecret: true }),
+  m2mApplication.omit({ clientSecret: true }),
 ]);
 
 export const tenantSchema = z
@@ -129,7 +147,7 @@ export const tenantSchema = z
             email: z.string().email(),
             name: z.string().min(1).optional(),
             /** Plain password, hashed with argon2id when seeded; never stored as given. */
-            password: z.string().min(8).optional(),
+            password: passwordSchema.optional(),
             /** Or an already hashed password (`$argon2id$...`, as `npm run tenant -- hash-password` prints). */
             passwordHash: z
               .string()
@@ -209,6 +227,7 @@ export const tenantSchema = z
 export type Tenant = z.infer<typeof tenantSchema>;
 export type ApiDefinition = z.infer<typeof apiSchema>;
 export type ApplicationDefinition = z.infer<typeof applicationSchema>;
+export type ApplicationSettings = z.infer<typeof applicationSettingsSchema>;
 export type RefreshTokenSettings = z.infer<typeof refreshTokenSettings>;
 
 export class TenantError extends Error {

@@ -1,5 +1,5 @@
 // POST /interaction/:uid/confirm: the user accepts what the application asked for; the grant records it.
-import { allowedScopes } from '../../oidc/rbac-policy.ts';
+import { allowedScopes, permissionsOf } from '../../oidc/rbac-policy.ts';
 import { fromResource } from '../../oidc/resources.ts';
 import { PageError, UnexpectedStep } from './errors.ts';
 import { finish, type Step } from './step.ts';
@@ -17,7 +17,9 @@ const OIDC_SCOPE_TEXT: Record<string, string> = {
 };
 
 /** The scopes to show on the consent page: the requested API scopes this user may receive, with descriptions. */
-export function consentScopes({ details, deps }: Step, userId: string) {
+export async function consentScopes({ details, deps }: Step, userId: string) {
+  const view = await deps.tenant.fresh();
+  const roles = await deps.users.userRoles(userId);
   const out: { value: string; description: string }[] = [];
   for (const s of String(details.params.scope ?? '').split(' ')) {
     const description = OIDC_SCOPE_TEXT[s];
@@ -25,9 +27,9 @@ export function consentScopes({ details, deps }: Step, userId: string) {
   }
   const missing = details.prompt.details as Missing;
   for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
-    const api = deps.store.getApi(fromResource(resource));
+    const api = view.api(fromResource(resource));
     if (!api) continue;
-    const permissions = deps.store.userPermissions(userId, api.identifier);
+    const permissions = permissionsOf(view, roles, api.identifier);
     const allowed = allowedScopes(api, { kind: 'user', permissions }) ?? [];
     for (const s of api.scopes) if (scopes.includes(s.value) && allowed.includes(s.value)) out.push(s);
   }

@@ -3,6 +3,7 @@
 // is its own file.
 import express, { type Request, type Response, Router } from 'express';
 import { csrfToken, csrfValid } from '../../security/csrf.ts';
+import { isStoreUnavailable } from '../../store/storage.ts';
 import { abort } from './abort.ts';
 import { confirm } from './consent.ts';
 import { ForgedForm, FormError, InteractionExpired, PageError } from './errors.ts';
@@ -64,8 +65,10 @@ async function loadDetails(deps: InteractionDeps, req: Request, res: Response): 
   try {
     const details = await deps.provider().interactionDetails(req, res);
     if (details.uid === req.params.uid) return details;
-  } catch {
-    // no interaction cookie, or it has expired
+  } catch (err) {
+    // A database outage is a 503 (app.ts), not an expired sign-in.
+    if (isStoreUnavailable(err)) throw err;
+    // otherwise: no interaction cookie, or it has expired
   }
   throw new InteractionExpired();
 }

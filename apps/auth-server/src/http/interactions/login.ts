@@ -28,7 +28,7 @@ export async function login(step: Step): Promise<void> {
   const { email, password } = form.data;
   // A full queue refuses before the throttle's bookkeeping: a flood then costs as little as possible.
   if (deps.hasher.full) throw new ServerBusy();
-  const user = deps.store.findUserByEmail(email);
+  const user = await deps.users.findUserByEmail(email);
   const network = networkOf(req.ip);
   const device = user ? deps.devices.verify(req, user.id) : undefined;
 
@@ -60,7 +60,7 @@ export async function login(step: Step): Promise<void> {
 /** The password is at hand only now: store it under today's hash parameters (later, if the threads are busy). */
 async function upgradeHash({ deps }: Step, userId: string, password: string): Promise<void> {
   try {
-    deps.store.updatePasswordHash(userId, await deps.hasher.hash(password));
+    await deps.users.updatePasswordHash(userId, await deps.hasher.hash(password));
     deps.logger.info({ userId }, 'password hash upgraded');
   } catch (err) {
     if (!(err instanceof HashingBusy)) throw err;

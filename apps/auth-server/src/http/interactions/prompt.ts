@@ -16,9 +16,9 @@ export async function showPrompt(step: Step): Promise<void> {
   }
   if (details.prompt.name === 'consent') {
     const accountId = details.session?.accountId;
-    const user = accountId ? deps.store.findUserById(accountId) : undefined;
+    const user = accountId ? await deps.users.findUserById(accountId) : undefined;
     if (!user) throw new PageError(400, 'Sign-in expired', 'Return to the application and start again.');
-    render(res, { page: 'consent', screen, user: user.name, scopes: consentScopes(step, user.id) });
+    render(res, { page: 'consent', screen, user: user.name, scopes: await consentScopes(step, user.id) });
     return;
   }
   throw new PageError(400, 'Unsupported step', 'Return to the application and start again.');

@@ -3,13 +3,16 @@
 import { z } from 'zod';
 import { networkOf } from '../../security/network.ts';
 import { HashingBusy } from '../../security/password-hasher.ts';
+import type { UserRecord } from '../../store/storage.ts';
+import { registerUser, TenantAdminError } from '../../tenant/tenant-admin.ts';
+import { PASSWORD_MIN_LENGTH, passwordSchema } from '../../tenant/tenant-schema.ts';
 import { FormError, ServerBusy, SignupOff } from './errors.ts';
 import { finish, type Step } from './step.ts';
 
 const signupForm = z.object({
   name: z.string().trim().max(200).optional(),
   email: z.string().trim().email().max(320),
-  password: z.string().min(12).max(1024),
+  password: passwordSchema,
 });
 
 export async function signup(step: Step): Promise<void> {
@@ -30,18 +33,24 @@ export async function signup(step: Step): Promise<void> {
   }
   const form = signupForm.safeParse(req.body);
   if (!form.success)
-    throw new FormError(400, 'Enter a valid email and a password of at least 12 characters.');
+    throw new FormError(
+      400,
+      `Enter a valid email and a password of at least ${PASSWORD_MIN_LENGTH} characters.`,
+    );
   const { email, password } = form.data;
   if (password.toLowerCase().includes(email.split('@')[0]!.toLowerCase())) {
     throw new FormError(400, 'Choose a password that does not contain your email.');
   }
-  let user: Awaited<ReturnType<typeof deps.store.createUser>>;
+  let user: UserRecord;
   try {
-    user = await deps.store.createUser(email, form.data.name || email.split('@')[0]!, password, (pw) =>
-      deps.hasher.hash(pw),
+    user = await registerUser(
+      deps.users,
+      { email, name: form.data.name || email.split('@')[0]!, password },
+      (pw) => deps.hasher.hash(pw),
     );
   } catch (err) {
     if (err instanceof HashingBusy) throw new ServerBusy();
+    if (!(err instanceof TenantAdminError)) throw err;
     throw new FormError(400, 'This email cannot be used to sign up. Sign in instead.');
   }
   deps.logger.info({ userId: user.id }, 'user signed up');

@@ -5,12 +5,15 @@ import type { Logger } from 'pino';
 import type { DeviceCookies } from '../../security/device-cookie.ts';
 import type { LoginThrottle } from '../../security/login-throttle.ts';
 import type { PasswordHasher } from '../../security/password-hasher.ts';
-import type { TenantStore } from '../../store/tenant-store.ts';
+import type { TenantStore } from '../../store/storage.ts';
+import type { TenantSnapshot } from '../../tenant/tenant-snapshot.ts';
 import type { Screen } from './render.ts';
 
 export type InteractionDeps = {
   provider: () => Provider;
-  store: TenantStore;
+  tenant: TenantSnapshot;
+  /** Users (and the rest of the tenant's storage). */
+  users: TenantStore;
   throttle: LoginThrottle;
   hasher: PasswordHasher;
   devices: DeviceCookies;

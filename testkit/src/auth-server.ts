@@ -1,24 +1,14 @@
-// Starts the real server as a child process on an ephemeral port with its own DATA_DIR.
-import { type ChildProcess, spawn } from 'node:child_process';
+// Starts the real authorization server as a child process on an ephemeral port with its own DATA_DIR.
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.ts';
+import { AUTH_SERVER_DIR } from './paths.ts';
+import { spawnAndWait } from './spawn-and-wait.ts';
 
-export const APP_DIR = fileURLToPath(new URL('../../', import.meta.url));
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
+export { AUTH_SERVER_DIR };
 
 export type AuthServerProcess = {
   issuer: string;
@@ -50,7 +40,7 @@ export function getWithCa(url: string, ca: Buffer): Promise<{ status: number; bo
   });
 }
 
-/** Spawns `node src/main.ts`; resolves when discovery answers 200. */
+/** Spawns the authorization server (`node src/main.ts`); resolves when discovery answers 200. */
 export async function startAuthServer(
   opts: { dataDir?: string; port?: number; env?: Record<string, string>; tls?: TlsFiles } = {},
 ): Promise<AuthServerProcess> {
@@ -59,9 +49,8 @@ export async function startAuthServer(
   const issuer = `${opts.tls ? 'https' : 'http'}://localhost:${port}/`;
   const ca = opts.tls ? readFileSync(opts.tls.caFile) : undefined;
   const discovery = `${issuer}.well-known/openid-configuration`;
-  let log = '';
-  const child = spawn(process.execPath, [join(APP_DIR, 'src/main.ts')], {
-    cwd: APP_DIR,
+  const spawned = await spawnAndWait(process.execPath, [join(AUTH_SERVER_DIR, 'src/main.ts')], {
+    cwd: AUTH_SERVER_DIR,
     env: {
       PATH: process.env.PATH,
       PORT: String(port),
@@ -71,44 +60,16 @@ export async function startAuthServer(
       ...(opts.tls ? { TLS_CERT_FILE: opts.tls.certFile, TLS_KEY_FILE: opts.tls.keyFile } : {}),
       ...opts.env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    ready: async () => (ca ? await getWithCa(discovery, ca) : await fetch(discovery)).status === 200,
+    label: 'auth server',
   });
-  child.stdout!.on('data', (d: Buffer) => {
-    log += d.toString();
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    log += d.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`auth server exited (${child.exitCode}):\n${log}`);
-    try {
-      const { status } = ca ? await getWithCa(discovery, ca) : await fetch(discovery);
-      if (status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`auth server did not become ready:\n${log}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
   return {
     issuer,
     port,
     dataDir,
-    child,
-    output: () => log,
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
-    },
+    child: spawned.child,
+    output: spawned.output,
+    stop: () => spawned.stop(),
   };
 }
 

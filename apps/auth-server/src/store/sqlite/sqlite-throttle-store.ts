@@ -1,10 +1,10 @@
-// The throttles' storage on the server's SQLite file (tables in database.ts). Buckets are one
+// The throttles' storage on the server's SQLite file (tables in sqlite-migrations.ts). Buckets are one
 // INSERT … ON CONFLICT … RETURNING each, the statement a PostgreSQL version can keep (with GREATEST and
-// LEAST); counters and leases read and write inside one BEGIN IMMEDIATE transaction, which is atomic
+// LEAST, postgres/postgres-throttle-store.ts); counters and leases read and write inside one BEGIN IMMEDIATE transaction, which is atomic
 // here because node:sqlite runs each call to completion on this one connection.
 import type { DatabaseSync } from 'node:sqlite';
-import type { Bucket, Counter } from '../security/abuse-policy.ts';
-import type { CounterState, Taken, ThrottleStore } from '../security/throttle-store.ts';
+import type { Bucket, Counter } from '../../security/abuse-policy.ts';
+import type { CounterState, Taken, ThrottleStore } from '../../security/throttle-store.ts';
 
 // Tokens a bucket holds at :now, refilled since its last update (a clock that went back refills nothing).
 const REFILLED = 'min(:capacity, tokens + max(0, :now - updated_at) * 1.0 / :refillMs)';

@@ -1,12 +1,12 @@
-// Starts the real API (`node src/main.ts`) as a child process on an ephemeral port and a
+// Starts the real Messages API (`node src/main.ts`) as a child process on an ephemeral port and a
 // temporary data folder, and collects its log lines.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { API_DIR } from './paths.ts';
 
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const MAIN = join(API_DIR, 'src/main.ts');
 
 export type ApiProcess = {
   url: string;

@@ -1,0 +1,90 @@
+// `npm run start:cluster` as a user tries it: two authorization servers and two Messages APIs behind
+// their proxies, on a PostgreSQL it starts itself in DATA_DIR. A sign-in with code + PKCE goes through
+// the proxy (the code issued by one instance is redeemed at the other: requests alternate), the token
+// works at the API behind its proxy, and the API's requests reach both instances (no sticky sessions).
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { freePort } from '@calling-api/testkit';
+import { decodeJwt, OAuthTestClient, pkcePair } from '@calling-api/testkit/oauth-client';
+import { type Cluster, startCluster } from '../../scripts/cluster.ts';
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'cluster-'));
+let cluster: Cluster;
+const lines: string[] = [];
+
+before(async () => {
+  const [auth, api, spa] = await Promise.all([freePort(), freePort(), freePort()]);
+  cluster = await startCluster({ dataDir, ports: { auth, api, spa }, onLog: (l) => lines.push(l) });
+});
+after(async () => {
+  await cluster?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('npm run start:cluster', () => {
+  it('signs alice in through the proxy, and her token works at the API behind the other proxy', async () => {
+    const browser = new OAuthTestClient(cluster.issuer);
+    const { verifier, challenge } = pkcePair();
+    const callback = `${cluster.urls.spa}/callback`;
+    const loginPage = await browser.follow(
+      browser.authorizeUrl({
+        client_id: 'angularjs-spa',
+        response_type: 'code',
+        redirect_uri: callback,
+        scope: 'openid profile read:messages write:messages',
+        audience: 'http://localhost:3001/api',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      }),
+    );
+    const redirected = await browser.login(loginPage, 'alice@example.com', 'Alice-password-1');
+    const code = new URL(redirected.url).searchParams.get('code');
+    assert.ok(code, `no code: ${redirected.status} ${redirected.body.slice(0, 200)}`);
+    const token = await browser.token({
+      grant_type: 'authorization_code',
+      client_id: 'angularjs-spa',
+      code,
+      redirect_uri: callback,
+      code_verifier: verifier,
+    });
+    assert.equal(token.status, 200, JSON.stringify(token.body));
+    assert.equal(decodeJwt(token.body.access_token!).payload.iss, cluster.issuer);
+
+    const headers = {
+      authorization: `Bearer ${token.body.access_token}`,
+      'content-type': 'application/json',
+    };
+    const posted: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${cluster.urls.api}/api/messages`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ text: `through the cluster ${i}` }),
+      });
+      assert.equal(res.status, 201);
+      posted.push(((await res.json()) as { id: number }).id);
+    }
+    const listed = (await (await fetch(`${cluster.urls.api}/api/messages`, { headers })).json()) as {
+      messages: { id: number }[];
+    };
+    assert.deepEqual(
+      listed.messages.map((m) => m.id),
+      posted.toReversed(),
+      'each instance sees what the other stored',
+    );
+    // The request log is written asynchronously: give it a moment.
+    const answered = (label: string) => lines.some((l) => l.startsWith(label) && l.includes('/api/messages'));
+    for (let waited = 0; !(answered('api1') && answered('api2')) && waited < 5000; waited += 100)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.ok(answered('api1') && answered('api2'), 'both API instances answered some of the requests');
+  });
+
+  it('keeps its PostgreSQL in DATA_DIR and never prints its password', () => {
+    assert.match(cluster.database, /^PostgreSQL at 127\.0\.0\.1:\d+\/postgres$/);
+    const output = lines.join('\n');
+    assert.doesNotMatch(output, /postgres:\/\/[^@\s]*:[^@\s]*@/);
+  });
+});
