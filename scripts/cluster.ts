@@ -10,6 +10,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { describeDatabase } from '@calling-api/postgres';
 import { startPostgres, type TestPostgres } from '@calling-api/testkit/postgres';
 import { createProxyServer } from 'http-proxy-3';
@@ -55,6 +56,27 @@ export type ClusterOptions = {
 
 type Target = { url: string; downUntil: number };
 
+/** Bodies the proxy holds to retry a request at another instance; larger ones are refused (413). */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.destroy();
+        reject(new Error('too large'));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(chunks.length === 0 ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
 /** A reverse proxy on `port` (loopback) spreading requests over `targets` in turn. */
 function balancer(port: number, targets: string[], label: string): Promise<Server> {
   const proxy = createProxyServer({ xfwd: true, proxyTimeout: 30_000 });
@@ -74,16 +96,40 @@ function balancer(port: number, targets: string[], label: string): Promise<Serve
     delete req.headers['x-forwarded-host'];
     delete req.headers['x-forwarded-proto'];
     delete req.headers['x-forwarded-port'];
-    const target = pick();
-    proxy.web(req, res, { target: target.url }, (err: Error & { code?: string }) => {
-      if (err.code === 'ECONNREFUSED') target.downUntil = Date.now() + DOWN_FOR_MS;
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      res.writeHead(502, { 'content-type': 'application/json', 'retry-after': '1' });
-      res.end(JSON.stringify({ error: 'bad_gateway', error_description: `${label}: no instance answered` }));
-    });
+    // The body is read first (these are small: forms, JSON, token requests), so that a request an
+    // instance refused to connect for can go to the next one, as nginx's proxy_next_upstream does.
+    readBody(req).then(
+      (body) => {
+        const attempt = (tries: number) => {
+          const target = pick();
+          const buffer = Readable.from(body === undefined ? [] : [body]);
+          proxy.web(req, res, { target: target.url, buffer }, (err: Error & { code?: string }) => {
+            if (err.code === 'ECONNREFUSED') {
+              target.downUntil = Date.now() + DOWN_FOR_MS;
+              if (!res.headersSent && tries < pool.length) {
+                attempt(tries + 1);
+                return;
+              }
+            }
+            if (res.headersSent) {
+              res.destroy();
+              return;
+            }
+            res.writeHead(502, { 'content-type': 'application/json', 'retry-after': '1' });
+            res.end(
+              JSON.stringify({ error: 'bad_gateway', error_description: `${label}: no instance answered` }),
+            );
+          });
+        };
+        attempt(1);
+      },
+      () => {
+        res.writeHead(413, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({ error: 'payload_too_large', error_description: 'The request body is too large.' }),
+        );
+      },
+    );
   });
   server.keepAliveTimeout = 5000;
   return new Promise((resolve, reject) => {

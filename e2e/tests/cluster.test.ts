@@ -88,3 +88,37 @@ describe('npm run start:cluster', () => {
     assert.doesNotMatch(output, /postgres:\/\/[^@\s]*:[^@\s]*@/);
   });
 });
+
+describe('npm run start:cluster when an instance dies', () => {
+  it('sends every request on to the other instance: no 502, even for the first one after the death', async () => {
+    const client = new OAuthTestClient(cluster.issuer);
+    const m2m = () =>
+      client.token({
+        grant_type: 'client_credentials',
+        client_id: 'messages-m2m',
+        client_secret: 'dev-m2m-secret',
+        audience: 'http://localhost:3001/api',
+      });
+    const token = (await m2m()).body.access_token!;
+    const api = cluster.programs.find((p) => p.label === 'api2')!;
+    const auth = cluster.programs.find((p) => p.label === 'auth2')!;
+    api.child.kill('SIGKILL');
+    auth.child.kill('SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      statuses.push((await m2m()).status);
+      const res = await fetch(`${cluster.urls.api}/api/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ text: `after the death ${i}` }),
+      });
+      statuses.push(res.status);
+    }
+    assert.deepEqual(
+      [...new Set(statuses)].sort(),
+      [200, 201],
+      `token requests 200 and posts 201 each time: ${statuses.join(' ')}`,
+    );
+  });
+});
