@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS role_permissions (
 );
 CREATE TABLE IF NOT EXISTS users (
   id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE COLLATE NOCASE, name TEXT NOT NULL,
-  password_hash TEXT NOT NULL, created_at INTEGER NOT NULL
+  password_hash TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER,
+  blocked INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS user_roles (
   user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -85,6 +86,8 @@ function addMissingColumns(db: DatabaseSync): void {
   const added: [table: string, column: string, definition: string][] = [
     ['apis', 'token_dialect', "TEXT NOT NULL DEFAULT 'rfc9068'"],
     ['apis', 'dpop', "TEXT NOT NULL DEFAULT 'allowed'"],
+    ['users', 'updated_at', 'INTEGER'],
+    ['users', 'blocked', 'INTEGER NOT NULL DEFAULT 0'],
   ];
   for (const [table, column, definition] of added) {
     const columns = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];

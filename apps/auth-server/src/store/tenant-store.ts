@@ -2,7 +2,12 @@
 import { randomBytes } from 'node:crypto';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { hashPassword } from '../security/passwords.ts';
-import type { ApiDefinition, ApplicationDefinition, Tenant } from '../tenant/tenant-schema.ts';
+import type {
+  ApiDefinition,
+  ApplicationDefinition,
+  ApplicationSettings,
+  Tenant,
+} from '../tenant/tenant-schema.ts';
 
 export type Api = {
   identifier: string;
@@ -17,7 +22,38 @@ export type Api = {
   scopes: { value: string; description: string }[];
 };
 
-export type User = { id: string; email: string; name: string; passwordHash: string };
+export type User = {
+  id: string;
+  email: string;
+  name: string;
+  passwordHash: string;
+  /** A blocked user cannot sign in, and their refresh tokens stop working. */
+  blocked: boolean;
+  createdAt: number;
+  updatedAt: number;
+};
+
+type UserRow = {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string;
+  blocked: number;
+  created_at: number;
+  updated_at: number | null;
+};
+
+const USER_COLUMNS = 'id, email, name, password_hash, blocked, created_at, updated_at';
+
+const toUser = (row: UserRow): User => ({
+  id: row.id,
+  email: row.email,
+  name: row.name,
+  passwordHash: row.password_hash,
+  blocked: row.blocked === 1,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at ?? row.created_at,
+});
 
 export type ClientRecord = {
   clientId: string;
@@ -44,7 +80,7 @@ type ApiRow = {
   dpop: string;
 };
 
-export function clientMetadataFor(app: ApplicationDefinition): Record<string, unknown> {
+export function clientMetadataFor(app: ApplicationSettings): Record<string, unknown> {
   const base = {
     client_id: app.clientId,
     client_name: app.name,
@@ -121,7 +157,9 @@ export class TenantStore {
     this.invalidate();
   }
 
+  /** Inside another transaction, `fn` simply joins it. */
   transaction<T>(fn: () => T): T {
+    if (this.db.isTransaction) return fn();
     this.db.exec('BEGIN IMMEDIATE');
     try {
       const result = fn();
@@ -393,15 +431,25 @@ export class TenantStore {
 
   private insertUser(email: string, name: string, passwordHash: string): User {
     const id = `auth0|${randomBytes(12).toString('hex')}`;
+    const now = Date.now();
     this.write(
-      'INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO users (id, email, name, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
       id,
       email.toLowerCase(),
       name,
       passwordHash,
-      Date.now(),
+      now,
+      now,
     );
-    return { id, email: email.toLowerCase(), name, passwordHash };
+    return {
+      id,
+      email: email.toLowerCase(),
+      name,
+      passwordHash,
+      blocked: false,
+      createdAt: now,
+      updatedAt: now,
+    };
   }
 
   /** `hash` makes the password's hash: the server's password threads, or by default libuv's pool (the CLI). */
@@ -424,17 +472,15 @@ export class TenantStore {
   }
 
   findUserByEmail(email: string): User | undefined {
-    const row = this.stmt('SELECT id, email, name, password_hash FROM users WHERE email = ?').get(
-      email.toLowerCase(),
-    ) as { id: string; email: string; name: string; password_hash: string } | undefined;
-    return row && { id: row.id, email: row.email, name: row.name, passwordHash: row.password_hash };
+    const row = this.stmt(`SELECT ${USER_COLUMNS} FROM users WHERE email = ?`).get(email.toLowerCase()) as
+      | UserRow
+      | undefined;
+    return row && toUser(row);
   }
 
   findUserById(id: string): User | undefined {
-    const row = this.stmt('SELECT id, email, name, password_hash FROM users WHERE id = ?').get(id) as
-      | { id: string; email: string; name: string; password_hash: string }
-      | undefined;
-    return row && { id: row.id, email: row.email, name: row.name, passwordHash: row.password_hash };
+    const row = this.stmt(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`).get(id) as UserRow | undefined;
+    return row && toUser(row);
   }
 
   listUsers(): { id: string; email: string; name: string; roles: string[] }[] {
@@ -470,5 +516,168 @@ export class TenantStore {
       ).all(userId, api) as { scope: string }[];
       return rows.map((r) => r.scope);
     });
+  }
+
+  // Changes and reads for the Management API (management/sqlite-tenant-operations.ts): each is one small
+  // statement or transaction; which references are valid is checked by the caller.
+
+  /** Replaces an API's settings (not its identifier or scopes). */
+  updateApi(api: Omit<Api, 'scopes'>): void {
+    this.write(
+      `UPDATE apis SET name = ?, signing_alg = ?, token_lifetime = ?, rbac = ?, permissions_in_token = ?,
+         allow_offline_access = ?, token_dialect = ?, dpop = ? WHERE identifier = ?`,
+      api.name,
+      api.signingAlg,
+      api.tokenLifetime,
+      Number(api.rbac),
+      Number(api.permissionsInToken),
+      Number(api.allowOfflineAccess),
+      api.tokenDialect,
+      api.dpop,
+      api.identifier,
+    );
+  }
+
+  /** An API's scopes become exactly `scopes`; a scope removed is also removed from every role and client grant. */
+  replaceScopes(api: string, scopes: { value: string; description: string }[]): void {
+    const kept = new Set(scopes.map((s) => s.value));
+    this.transaction(() => {
+      for (const old of this.getApi(api)?.scopes ?? []) {
+        if (kept.has(old.value)) continue;
+        for (const table of ['api_scopes', 'role_permissions', 'client_grants']) {
+          const column = table === 'api_scopes' ? 'value' : 'scope';
+          this.write(`DELETE FROM ${table} WHERE api = ? AND ${column} = ?`, api, old.value);
+        }
+      }
+      for (const s of scopes) this.addScope(api, s.value, s.description);
+    });
+  }
+
+  /** Its scopes, client grants and role permissions go with it (foreign keys). */
+  deleteApi(identifier: string): void {
+    this.write('DELETE FROM apis WHERE identifier = ?', identifier);
+  }
+
+  /** New settings for an existing application; its secret stays as it is. */
+  updateApplication(app: ApplicationSettings): void {
+    this.write(
+      'UPDATE clients SET name = ?, type = ?, metadata = ? WHERE client_id = ?',
+      app.name,
+      app.type,
+      JSON.stringify(clientMetadataFor(app)),
+      app.clientId,
+    );
+  }
+
+  /** A stored secret (or none) replaces the secret, wherever it came from. */
+  setClientSecret(clientId: string, secret: string | null): void {
+    this.write('UPDATE clients SET secret_env = NULL, secret = ? WHERE client_id = ?', secret, clientId);
+  }
+
+  deleteApplication(clientId: string): void {
+    this.write('DELETE FROM clients WHERE client_id = ?', clientId);
+  }
+
+  setClientGrantScopes(clientId: string, api: string, scopes: string[]): void {
+    this.transaction(() => {
+      this.write('DELETE FROM client_grants WHERE client_id = ? AND api = ?', clientId, api);
+      for (const s of scopes) this.addClientGrant(clientId, api, s);
+    });
+  }
+
+  deleteClientGrant(clientId: string, api: string): void {
+    this.write('DELETE FROM client_grants WHERE client_id = ? AND api = ?', clientId, api);
+  }
+
+  updateUser(
+    id: string,
+    changes: { email?: string; name?: string; passwordHash?: string; blocked?: boolean },
+  ): void {
+    const user = this.findUserById(id);
+    if (!user) return;
+    this.write(
+      'UPDATE users SET email = ?, name = ?, password_hash = ?, blocked = ?, updated_at = ? WHERE id = ?',
+      (changes.email ?? user.email).toLowerCase(),
+      changes.name ?? user.name,
+      changes.passwordHash ?? user.passwordHash,
+      Number(changes.blocked ?? user.blocked),
+      Date.now(),
+      id,
+    );
+  }
+
+  /** Their role assignments go with them; their tokens stop working at the next refresh. */
+  deleteUser(id: string): void {
+    this.write('DELETE FROM users WHERE id = ?', id);
+  }
+
+  /** A page of users by email, optionally only those whose email is `email` or starts with `emailPrefix`. */
+  findUsers(filter: { email?: string; emailPrefix?: string; offset: number; limit: number }): {
+    users: User[];
+    total: number;
+  } {
+    const where =
+      filter.email !== undefined
+        ? { sql: 'WHERE email = ?', params: [filter.email.toLowerCase()] }
+        : filter.emailPrefix !== undefined
+          ? {
+              sql: "WHERE email LIKE ? ESCAPE '\\'",
+              params: [`${filter.emailPrefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`],
+            }
+          : { sql: '', params: [] };
+    const { total } = this.stmt(`SELECT count(*) AS total FROM users ${where.sql}`).get(...where.params) as {
+      total: number;
+    };
+    const rows = this.stmt(
+      `SELECT ${USER_COLUMNS} FROM users ${where.sql} ORDER BY email LIMIT ? OFFSET ?`,
+    ).all(...where.params, filter.limit, filter.offset) as UserRow[];
+    return { users: rows.map(toUser), total };
+  }
+
+  userRoles(userId: string): string[] {
+    const rows = this.stmt('SELECT role FROM user_roles WHERE user_id = ? ORDER BY role').all(userId) as {
+      role: string;
+    }[];
+    return rows.map((r) => r.role);
+  }
+
+  assignRoleToUser(userId: string, role: string): void {
+    this.write('INSERT OR IGNORE INTO user_roles (user_id, role) VALUES (?, ?)', userId, role);
+  }
+
+  removeRoleFromUser(userId: string, role: string): void {
+    this.write('DELETE FROM user_roles WHERE user_id = ? AND role = ?', userId, role);
+  }
+
+  /** Every permission a user has through a role, on every API, with the role it comes from. */
+  userPermissionSources(userId: string): { api: string; scope: string; role: string }[] {
+    return this.stmt(
+      `SELECT rp.api AS api, rp.scope AS scope, rp.role AS role FROM user_roles ur
+         JOIN role_permissions rp ON rp.role = ur.role WHERE ur.user_id = ? ORDER BY rp.api, rp.scope, rp.role`,
+    ).all(userId) as { api: string; scope: string; role: string }[];
+  }
+
+  updateRoleDescription(name: string, description: string): void {
+    this.write('UPDATE roles SET description = ? WHERE name = ?', description, name);
+  }
+
+  /** Its permissions and assignments go with it (foreign keys). */
+  deleteRole(name: string): void {
+    this.write('DELETE FROM roles WHERE name = ?', name);
+  }
+
+  removeRolePermission(role: string, api: string, scope: string): void {
+    this.write('DELETE FROM role_permissions WHERE role = ? AND api = ? AND scope = ?', role, api, scope);
+  }
+
+  roleMembers(role: string, page: { offset: number; limit: number }): { users: User[]; total: number } {
+    const { total } = this.stmt('SELECT count(*) AS total FROM user_roles WHERE role = ?').get(role) as {
+      total: number;
+    };
+    const rows = this.stmt(
+      `SELECT ${USER_COLUMNS.replace(/(\w+)/g, 'u.$1')} FROM user_roles ur JOIN users u ON u.id = ur.user_id
+         WHERE ur.role = ? ORDER BY u.email LIMIT ? OFFSET ?`,
+    ).all(role, page.limit, page.offset) as UserRow[];
+    return { users: rows.map(toUser), total };
   }
 }
