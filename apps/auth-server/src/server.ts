@@ -10,6 +10,9 @@ import pino, { type Logger } from 'pino';
 import { type Config, ConfigError } from './config/config.ts';
 import { createApp } from './http/app.ts';
 import { type KeyFile, keyFilePath, loadOrCreateKeys, readKeys } from './keys/key-store.ts';
+import { managementRouter, managementTokenCheck } from './management/router.ts';
+import { SqliteTenantOperations } from './management/sqlite-tenant-operations.ts';
+import { managementAudience, withManagementApi } from './management/system-api.ts';
 import { createProvider } from './oidc/provider.ts';
 import { AUTHORIZE_POLICY } from './security/abuse-policy.ts';
 import { DeviceCookies } from './security/device-cookie.ts';
@@ -27,6 +30,7 @@ const DEMO_PASSWORDS: Record<string, string> = {
   'alice@example.com': 'Alice-password-1',
   'bob@example.com': 'Bob-password-1',
   'carol@example.com': 'Carol-password-1',
+  'admin@example.com': 'Admin-password-1',
 };
 
 export type RunningServer = { url: string; addresses: readonly string[]; close(): Promise<void> };
@@ -37,7 +41,7 @@ export async function startServer(
   config: Config,
   logger: Logger = pino({ level: config.logLevel }),
 ): Promise<RunningServer> {
-  const tenant = loadTenantFile(config.tenantFile);
+  const tenant = withManagementApi(loadTenantFile(config.tenantFile), config.issuer);
   if (config.production) refusePlainPasswords(tenant);
   const db = openDatabase(config.dataDir);
   const store = new TenantStore(db);
@@ -58,10 +62,20 @@ export async function startServer(
   const hasher = new PasswordHasher();
   let keys = await loadOrCreateKeys(config.dataDir);
 
-  const build = (k: KeyFile) => ({
-    provider: createProvider({ config, store, keys: k, logger, connection: tenant.connection }),
-    jwks: createLocalJWKSet({ keys: k.signingKeys.map((s) => publicJwk(s.jwk)) }),
-  });
+  const management = {
+    audience: managementAudience(config.issuer),
+    userClients: new Set(tenant.managementApi.userClients),
+  };
+  const build = (k: KeyFile) => {
+    const keys = k.signingKeys.map((s) => publicJwk(s.jwk));
+    return {
+      provider: createProvider({ config, store, keys: k, logger, connection: tenant.connection, management }),
+      jwks: createLocalJWKSet({ keys }),
+      managementCheck: managementTokenCheck(config.issuer, management.audience, {
+        keys: keys as { kty: string }[],
+      }),
+    };
+  };
   let current = build(keys);
 
   // Key rotation by the CLI rewrites keys.json; the keystore is fixed per Provider, so a new one is built.
@@ -93,6 +107,20 @@ export async function startServer(
     production: config.production,
     trustProxy: config.trustProxy,
     logger,
+    management: managementRouter({
+      ...management,
+      ops: new SqliteTenantOperations(store, (password) => hasher.hash(password)),
+      connection: tenant.connection,
+      logger,
+      tokenCheck: () => current.managementCheck,
+      // The console's own origins (its web origins), read per request so a change applies at once.
+      corsOrigins: () =>
+        new Set(
+          [...management.userClients].flatMap(
+            (id) => (store.getClient(id)?.metadata.web_origins as string[] | undefined) ?? [],
+          ),
+        ),
+    }),
   });
 
   const tls = config.tls ? readTls(config.tls) : undefined;

@@ -6,6 +6,11 @@ import { parseArgs } from 'node:util';
 import { APP_DIR, ConfigError, loadConfig } from '../config/config.ts';
 import { writeDevCertificate } from '../keys/dev-cert.ts';
 import { activateKey, KeyStoreError, loadOrCreateKeys, pruneKeys, stageKey } from '../keys/key-store.ts';
+import {
+  MANAGEMENT_AUDIENCE_ALIAS,
+  managementAudience,
+  withManagementApi,
+} from '../management/system-api.ts';
 import { hashPassword } from '../security/passwords.ts';
 import { openDatabase } from '../store/database.ts';
 import { TenantStore, TenantStoreError } from '../store/tenant-store.ts';
@@ -370,6 +375,8 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
+  // --api may name the Management API as the tenant file does.
+  if (values.api === MANAGEMENT_AUDIENCE_ALIAS) values.api = managementAudience(config.issuer);
   if (NEEDS_NO_STORE.has(name)) {
     await command.run(undefined as unknown as TenantStore, values, positionals, config.dataDir);
     return 0;
@@ -378,7 +385,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     const store = new TenantStore(db);
     // The tenant file seeds a fresh DATA_DIR, as the server does, so the CLI can run first.
-    await store.seed(loadTenantFile(config.tenantFile));
+    await store.seed(withManagementApi(loadTenantFile(config.tenantFile), config.issuer));
     await command.run(store, values, positionals, config.dataDir);
     return 0;
   } finally {
