@@ -90,7 +90,9 @@ function twoHeaderLines(url: string, values: string[]): Promise<Response> {
   });
 }
 
-const CHALLENGE_401 = /^Bearer realm="api"(, error="invalid_token", error_description="[^"\\]+")?$/;
+// No credentials: a bare challenge for each scheme the API takes (Bearer, and DPoP with its algorithms).
+const CHALLENGE_401 =
+  /^Bearer realm="api"(, error="invalid_token", error_description="[^"\\]+"|, DPoP realm="api", algs="[A-Za-z0-9 ]+")?$/;
 const CHALLENGE_400 = /^Bearer realm="api", error="invalid_request", error_description="[^"\\]+"$/;
 
 describe(`token fuzzing against the API (seed ${SEED}, ${CASES} cases${FULL ? ', full' : ', reduced'})`, () => {
