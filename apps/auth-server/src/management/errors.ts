@@ -1,7 +1,7 @@
 // Auth0's Management API error body, `{ statusCode, error, message, errorCode }`, for every refusal: token
 // refusals (through jwt-bearer's errorBody), invalid input, missing and conflicting things.
 import { STATUS_CODES } from 'node:http';
-import type { BearerError } from '@calling-api/jwt-bearer';
+import { type BearerError, InsufficientScopeError } from '@calling-api/jwt-bearer';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { TenantConflict, TenantNotFound, TenantRuleError } from './tenant-operations.ts';
@@ -48,8 +48,8 @@ export function tokenRefusalBody(error: BearerError): ManagementErrorBody {
   const message =
     error.code === 'ERR_BEARER_MISSING'
       ? 'Missing authentication'
-      : error.code === 'ERR_INSUFFICIENT_SCOPE' && 'scopes' in error
-        ? `Insufficient scope, expected any of: ${(error.scopes as string[]).join(',')}`
+      : error instanceof InsufficientScopeError
+        ? `Insufficient scope, expected any of: ${error.scopes.join(',')}`
         : error.description;
   return {
     statusCode: error.status,

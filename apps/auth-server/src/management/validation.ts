@@ -100,7 +100,7 @@ export function page<T extends object>(
 }
 
 /** Where a page starts and how long it is, for lists the store pages itself. */
-export function window(query: ListQuery & { from?: string | undefined; take?: number | undefined }) {
+export function offsetLimit(query: ListQuery & { from?: string | undefined; take?: number | undefined }) {
   const checkpoint = query.from !== undefined || query.take !== undefined;
   return checkpoint
     ? { offset: Number(query.from ?? 0), limit: query.take ?? 50 }

@@ -211,7 +211,6 @@ export function clientRoutes(router: Router, ctx: ManagementContext): void {
     const secret = settings.type === 'spa' ? null : newSecret();
     await ops.createApplication(settings, secret);
     const created = (await ops.getApplication(settings.clientId))!;
-    ctx.logger.info({ clientId: settings.clientId, type: settings.type }, 'application created');
     res.status(201).json({ ...clientShape(created), ...(secret ? { client_secret: secret } : {}) });
   });
 
@@ -247,7 +246,6 @@ export function clientRoutes(router: Router, ctx: ManagementContext): void {
       );
     const secret = newSecret();
     await ops.updateApplication(current.settings, secret);
-    ctx.logger.info({ clientId: current.settings.clientId }, 'client secret rotated');
     res.json({ ...clientShape(current), client_secret: secret });
   });
 

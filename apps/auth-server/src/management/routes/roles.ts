@@ -15,11 +15,11 @@ import {
   checkpointQuery,
   fieldsQuery,
   listQuery,
+  offsetLimit,
   page,
   parseBody,
   parseQuery,
   selectFields,
-  window,
 } from '../validation.ts';
 
 export const roleShape = (r: RoleRecord) => ({
@@ -156,7 +156,7 @@ export function roleRoutes(router: Router, ctx: ManagementContext): void {
     async (req, res) => {
       const query = parseQuery(z.strictObject({ ...listQuery, ...checkpointQuery }), req);
       const role = await find(req);
-      const { users, total } = await ops.roleMembers(role.name, window(query));
+      const { users, total } = await ops.roleMembers(role.name, offsetLimit(query));
       res.json(page('users', users.map(memberShape), query, total, true));
     },
   );

@@ -6,7 +6,15 @@ import { z } from 'zod';
 import { type ManagementContext, param, roleId } from '../context.ts';
 import { invalidBody, invalidQuery, ManagementError, notFound } from '../errors.ts';
 import { TenantConflict, type UserRecord } from '../tenant-operations.ts';
-import { fieldsQuery, listQuery, page, parseBody, parseQuery, selectFields, window } from '../validation.ts';
+import {
+  fieldsQuery,
+  listQuery,
+  offsetLimit,
+  page,
+  parseBody,
+  parseQuery,
+  selectFields,
+} from '../validation.ts';
 import { apisByIdentifier, permissionShape, roleShape, rolesByIds } from './roles.ts';
 
 export function userShape(u: UserRecord, connection: string) {
@@ -88,7 +96,7 @@ export function userRoutes(router: Router, ctx: ManagementContext): void {
       res.json(page('users', [], query));
       return;
     }
-    const { users, total } = await ops.findUsers({ ...emailQuery(query.q), ...window(query) });
+    const { users, total } = await ops.findUsers({ ...emailQuery(query.q), ...offsetLimit(query) });
     res.json(page('users', users.map(shape), query, total, true));
   });
 
@@ -109,7 +117,6 @@ export function userRoutes(router: Router, ctx: ManagementContext): void {
         blocked: body.blocked,
       })
       .catch(userExists);
-    ctx.logger.info({ userId: user.id }, 'user created');
     res.status(201).json(shape(user));
   });
 
