@@ -280,6 +280,14 @@ describe('input', () => {
       400,
       'invalid_body',
     );
+    const roles = (await call('GET', 'roles')).body as { id: string; description: string }[];
+    const patch = await fetch(new URL(`roles/${roles[0]!.id}`, mgmt), {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'text/plain' },
+      body: '{"description":"changed as text"}',
+    });
+    assert.equal(patch.status, 400, 'a body that is not JSON is refused, not read as an empty change');
+    assert.equal((await call('GET', `roles/${roles[0]!.id}`)).body.description, roles[0]!.description);
   });
 
   it('answers every odd body on every writing endpoint with a 4xx, never a 5xx', async () => {

@@ -51,6 +51,17 @@ export function managementRouter(deps: ManagementDeps): Router {
   // The token first: an anonymous request costs no body parsing.
   router.use((req, res, next) => deps.tokenCheck()(req, res, next));
   router.use(express.json({ limit: '64kb', strict: true }));
+  router.use((req, _res, next) => {
+    // A body in another format would be read as no body at all: a PATCH would then change nothing, silently.
+    const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+    if (hasBody && !req.is('application/json'))
+      throw new ManagementError(
+        400,
+        'The request body must be JSON (Content-Type: application/json).',
+        'invalid_body',
+      );
+    next();
+  });
   router.use((req, res, next) => {
     // One line per change, who made it, never its body (it may carry a password or a secret).
     if (req.method !== 'GET')
