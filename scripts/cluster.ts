@@ -17,6 +17,7 @@ import { createProxyServer } from 'http-proxy-3';
 import {
   baseEnv,
   DEFAULT_AUDIENCE,
+  DEFAULT_CONSOLE_ORIGIN,
   DEFAULT_PORTS,
   DEFAULT_SPA_ORIGIN,
   DEFAULT_TENANT_FILE,
@@ -36,7 +37,7 @@ const INSTANCES = 2;
 const DOWN_FOR_MS = 5000;
 
 export type Cluster = {
-  readonly urls: { auth: string; api: string; spa: string };
+  readonly urls: { auth: string; api: string; spa: string; console: string };
   readonly issuer: string;
   /** Each instance's own URL (behind the proxies), by program. */
   readonly instances: { auth: string[]; api: string[] };
@@ -170,13 +171,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       auth: `http://localhost:${ports.auth}`,
       api: `http://localhost:${ports.api}`,
       spa: `http://localhost:${ports.spa}`,
+      console: `http://localhost:${ports.console}`,
     };
     const issuer = `${urls.auth}/`;
-    // The tenant's SPA URLs follow the SPA's port, as with npm start.
+    // The tenant's SPA and console URLs follow their ports, as with npm start.
     let tenantFile = DEFAULT_TENANT_FILE;
-    if (urls.spa !== DEFAULT_SPA_ORIGIN) {
+    if (urls.spa !== DEFAULT_SPA_ORIGIN || urls.console !== DEFAULT_CONSOLE_ORIGIN) {
       tenantFile = path.join(options.dataDir, 'tenant.json');
-      const tenant = deriveTenant(DEFAULT_TENANT_FILE, { spaOrigin: urls.spa });
+      const tenant = deriveTenant(DEFAULT_TENANT_FILE, { spaOrigin: urls.spa, consoleOrigin: urls.console });
       writeFileSync(tenantFile, `${JSON.stringify(tenant, null, 2)}\n`, { mode: 0o600 });
     }
     const instancePorts = {
@@ -254,6 +256,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     );
     started.push(spa);
     await waitUntilReady(spa, `${urls.spa}/`, 60_000, undefined);
+    progress(`starting the tenant console on ${urls.console} ...`);
+    const tenantConsole = new Program(
+      { label: 'console', ...PROGRAMS.console },
+      { ...baseEnv(), PORT: String(ports.console), ISSUER_BASE_URL: issuer, CLIENT_ID: 'tenant-console' },
+      onLog,
+    );
+    started.push(tenantConsole);
+    await waitUntilReady(tenantConsole, `${urls.console}/`, 60_000, undefined);
     return {
       urls,
       issuer,
@@ -298,6 +308,7 @@ async function main(): Promise<void> {
 The cluster is ready, on ${cluster.database}.
 
   AngularJS app          ${cluster.urls.spa}   <- open this in a browser
+  tenant console         ${cluster.urls.console}   (admin@example.com / Admin-password-1)
   Messages API           ${cluster.urls.api}   -> ${cluster.instances.api.join(', ')}
   authorization server   ${cluster.urls.auth}   -> ${cluster.instances.auth.join(', ')}   issuer ${cluster.issuer}
 

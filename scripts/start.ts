@@ -1,11 +1,11 @@
-// `npm start`: the authorization server, the Messages API and the AngularJS app together, with
-// their log lines prefixed, the three URLs and the demo sign-ins printed once all three answer,
-// and a clean stop of all three on Ctrl-C or SIGTERM.
+// `npm start`: the authorization server, the Messages API, the AngularJS app and the tenant console
+// together, with their log lines prefixed, the URLs and the demo sign-ins printed once all four
+// answer, and a clean stop of all four on Ctrl-C or SIGTERM.
 //
-// Ports: AUTH_PORT (4000), API_PORT (3001), SPA_PORT (3000). With another SPA port the default
-// tenant is copied to a temporary file with the SPA's callback/logout URLs and web origin moved
-// to it. TENANT_FILE, when set, is used as it is. Data stays in each program's own default folder
-// unless DATA_DIR names one folder for all (sub-folders auth/ and api/).
+// Ports: AUTH_PORT (4000), API_PORT (3001), SPA_PORT (3000), CONSOLE_PORT (4001). With another SPA or
+// console port the default tenant is copied to a temporary file with that app's callback/logout URLs
+// and web origin moved to it. TENANT_FILE, when set, is used as it is. Data stays in each program's
+// own default folder unless DATA_DIR names one folder for all (sub-folders auth/ and api/).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_PORTS, type Ports, type RunningSystem, SystemStartError, startSystem } from './system.ts';
@@ -33,10 +33,16 @@ function demoUsers(tenantFile: string): DemoUser[] {
   try {
     const tenant = JSON.parse(readFileSync(tenantFile, 'utf8')) as {
       users?: Array<{ email?: unknown; password?: unknown; roles?: unknown }>;
-      roles?: Array<{ name?: unknown; permissions?: Array<{ scope?: unknown }> }>;
+      roles?: Array<{ name?: unknown; permissions?: Array<{ audience?: unknown; scope?: unknown }> }>;
     };
+    // The Management API's permissions are many: one line says what they are for.
     const scopesOf = new Map(
-      (tenant.roles ?? []).map((r) => [r.name, (r.permissions ?? []).map((p) => String(p.scope))]),
+      (tenant.roles ?? []).map((r) => [
+        r.name,
+        (r.permissions ?? []).map((p) =>
+          p.audience === MANAGEMENT_API_ALIAS ? 'the Management API (the console)' : String(p.scope),
+        ),
+      ]),
     );
     return (tenant.users ?? [])
       .filter((u) => typeof u.email === 'string' && typeof u.password === 'string')
@@ -55,6 +61,8 @@ function demoUsers(tenantFile: string): DemoUser[] {
   }
 }
 
+const MANAGEMENT_API_ALIAS = '##ISSUER##api/v2/';
+
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i]!)).join('   ')}`.trimEnd()).join('\n');
@@ -65,6 +73,7 @@ function banner(system: RunningSystem): string {
     ['AngularJS app', system.urls.spa, '<- open this in a browser'],
     ['Messages API', `${system.urls.api}/api/public`, `audience ${system.audience}`],
     ['authorization server', system.urls.auth, `issuer ${system.issuer}`],
+    ['tenant console', system.urls.console, `the dashboard, on the Management API ${system.issuer}api/v2/`],
   ]);
   const users = demoUsers(system.tenantFile);
   const signIns =
@@ -74,13 +83,14 @@ function banner(system: RunningSystem): string {
           ['email', 'password', 'role', 'may'],
           ...users.map((u) => [u.email, u.password, u.role, u.scopes]),
         ]);
-  return `\nAll three are ready.\n\n${urls}\n\nDemo sign-ins:\n${signIns}\n\nCtrl-C stops all three.\n`;
+  return `\nAll four are ready.\n\n${urls}\n\nDemo sign-ins:\n${signIns}\n\nCtrl-C stops all four.\n`;
 }
 
 const ports: Ports = {
   auth: portFromEnv('AUTH_PORT', DEFAULT_PORTS.auth),
   api: portFromEnv('API_PORT', DEFAULT_PORTS.api),
   spa: portFromEnv('SPA_PORT', DEFAULT_PORTS.spa),
+  console: portFromEnv('CONSOLE_PORT', DEFAULT_PORTS.console),
 };
 const tenantFile = process.env['TENANT_FILE']?.trim() || undefined;
 const dataDir = process.env['DATA_DIR']?.trim() || undefined;
@@ -95,7 +105,9 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(130);
   }
   shuttingDown = true;
-  console.log(`\n${signal}: stopping the AngularJS app, the Messages API and the authorization server...`);
+  console.log(
+    `\n${signal}: stopping the console, the AngularJS app, the Messages API and the authorization server...`,
+  );
   if (system === undefined) {
     startUp.abort(); // startSystem stops what it started, then rejects; see below
     return;
@@ -126,7 +138,9 @@ try {
   if (error instanceof SystemStartError) {
     console.error(`\nnpm start: ${error.message}`);
     if (/already in use/.test(error.message)) {
-      console.error('Choose other ports with AUTH_PORT, API_PORT and SPA_PORT, e.g. SPA_PORT=3100 npm start');
+      console.error(
+        'Choose other ports with AUTH_PORT, API_PORT, SPA_PORT and CONSOLE_PORT, e.g. SPA_PORT=3100 npm start',
+      );
     }
     process.exit(1);
   }

@@ -1,4 +1,5 @@
-// The whole system as child processes: authorization server, then Messages API, then SPA, each
+// The whole system as child processes: authorization server, then Messages API, then SPA, then the tenant
+// console, each
 // started with the repository's Node 24 and awaited on its readiness URL. Used by `npm start`
 // (scripts/start.ts), the browser tests (e2e/) and the login-time benchmark; it is a library so
 // that all three start the programs exactly the same way.
@@ -12,13 +13,15 @@ import { formatLogLine } from './log-lines.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const DEFAULT_TENANT_FILE = path.join(REPO_ROOT, 'apps/auth-server/tenant.json');
-export const DEFAULT_PORTS: Ports = { auth: 4000, api: 3001, spa: 3000 };
+export const DEFAULT_PORTS: Ports = { auth: 4000, api: 3001, spa: 3000, console: 4001 };
 /** The API identifier of the default tenant: an identifier, not a location, so it stays the same on any port. */
 export const DEFAULT_AUDIENCE = 'http://localhost:3001/api';
 /** The origin the default tenant lists for the SPA (callback, logout, web origin). */
 export const DEFAULT_SPA_ORIGIN = 'http://localhost:3000';
+/** The origin the default tenant lists for the tenant console. */
+export const DEFAULT_CONSOLE_ORIGIN = 'http://localhost:4001';
 
-export type ProgramName = 'auth' | 'api' | 'spa';
+export type ProgramName = 'auth' | 'api' | 'spa' | 'console';
 export type Ports = Record<ProgramName, number>;
 
 export const PROGRAMS: Record<ProgramName, { title: string; main: string; readyPath: string }> = {
@@ -29,11 +32,12 @@ export const PROGRAMS: Record<ProgramName, { title: string; main: string; readyP
   },
   api: { title: 'Messages API', main: 'apps/api/src/main.ts', readyPath: '/healthz' },
   spa: { title: 'AngularJS app', main: 'apps/spa/server/main.ts', readyPath: '/' },
+  console: { title: 'tenant console', main: 'apps/console/server/main.ts', readyPath: '/' },
 };
-const START_ORDER: readonly ProgramName[] = ['auth', 'api', 'spa'];
+const START_ORDER: readonly ProgramName[] = ['auth', 'api', 'spa', 'console'];
 
 export interface SystemOptions {
-  /** Ports to listen on; a missing one gets its contract default (4000/3001/3000), `0` a free one. */
+  /** Ports to listen on; a missing one gets its contract default (4000/3001/3000/4001), `0` a free one. */
   ports?: Partial<Ports>;
   /** A folder for all data (each program gets its own sub-folder); without it, each program's own default. */
   dataDir?: string;
@@ -61,7 +65,7 @@ export type ProgressEvent =
 
 export interface RunningSystem {
   readonly ports: Ports;
-  readonly urls: { auth: string; api: string; spa: string };
+  readonly urls: Record<ProgramName, string>;
   readonly issuer: string;
   readonly audience: string;
   readonly clientId: string;
@@ -71,7 +75,7 @@ export interface RunningSystem {
   logs(program: ProgramName): readonly string[];
   /** Settles when a program ends on its own (a crash, a port taken later): which one, and how. */
   readonly ended: Promise<{ program: ProgramName; title: string; how: string }>;
-  /** SIGTERM to all three (SPA first), SIGKILL to any still running after the grace period. */
+  /** SIGTERM to every program (the last started first), SIGKILL to any still running after the grace period. */
   stop(): Promise<void>;
 }
 
@@ -104,7 +108,7 @@ export class Program {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const prefix = `${program.label.padEnd(4)} |`;
+    const prefix = `${program.label.padEnd(7)} |`;
     const take = (stream: NodeJS.ReadableStream | null) => {
       if (!stream) return;
       let pending = '';
@@ -181,24 +185,32 @@ export async function isPortFree(port: number): Promise<boolean> {
 
 /**
  * The default tenant with the SPA application's callback, logout and web-origin URLs moved from
- * http://localhost:3000 to `spaOrigin`, and optionally every API's access-token lifetime changed.
- * The authorization server compares redirect URIs exactly, so a SPA on another port needs this.
+ * http://localhost:3000 to `spaOrigin` (and the console's from http://localhost:4001 to `consoleOrigin`),
+ * and optionally every API's access-token lifetime changed. The authorization server compares redirect
+ * URIs exactly, so an app on another port needs this.
  */
 export function deriveTenant(
   source: string,
-  changes: { spaOrigin: string; accessTokenLifetime?: number | undefined },
+  changes: { spaOrigin: string; consoleOrigin?: string; accessTokenLifetime?: number | undefined },
 ): Record<string, unknown> {
   const tenant = JSON.parse(readFileSync(source, 'utf8')) as {
     apis?: Array<Record<string, unknown>>;
     applications?: Array<Record<string, unknown>>;
   };
   let moved = 0;
+  const origins: [from: string, to: string][] = [
+    [DEFAULT_SPA_ORIGIN, changes.spaOrigin],
+    [DEFAULT_CONSOLE_ORIGIN, changes.consoleOrigin ?? DEFAULT_CONSOLE_ORIGIN],
+  ];
   const move = (url: unknown) => {
-    if (typeof url !== 'string' || !url.startsWith(DEFAULT_SPA_ORIGIN)) return url;
-    const rest = url.slice(DEFAULT_SPA_ORIGIN.length);
-    if (rest !== '' && !rest.startsWith('/')) return url; // http://localhost:30001 is another origin
-    moved++;
-    return `${changes.spaOrigin}${rest}`;
+    for (const [from, to] of origins) {
+      if (typeof url !== 'string' || !url.startsWith(from)) continue;
+      const rest = url.slice(from.length);
+      if (rest !== '' && !rest.startsWith('/')) continue; // http://localhost:30001 is another origin
+      if (from === DEFAULT_SPA_ORIGIN) moved++;
+      return `${to}${rest}`;
+    }
+    return url;
   };
   for (const app of tenant.applications ?? []) {
     for (const key of ['callbackUrls', 'logoutUrls', 'webOrigins']) {
@@ -284,6 +296,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     auth: `http://localhost:${ports.auth}`,
     api: `http://localhost:${ports.api}`,
     spa: `http://localhost:${ports.spa}`,
+    console: `http://localhost:${ports.console}`,
   };
   // Auth0's form: the issuer is the server's URL with a trailing slash.
   const issuer = `${urls.auth}/`;
@@ -292,12 +305,14 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
 
   const cleanups: Array<() => void> = [];
   let tenantFile = options.tenantFile ?? DEFAULT_TENANT_FILE;
-  if (options.tenantFile === undefined && (urls.spa !== DEFAULT_SPA_ORIGIN || options.accessTokenLifetime)) {
+  const moved = urls.spa !== DEFAULT_SPA_ORIGIN || urls.console !== DEFAULT_CONSOLE_ORIGIN;
+  if (options.tenantFile === undefined && (moved || options.accessTokenLifetime)) {
     const dir = mkdtempSync(path.join(tmpdir(), 'calling-api-tenant-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     tenantFile = path.join(dir, 'tenant.json');
     const tenant = deriveTenant(DEFAULT_TENANT_FILE, {
       spaOrigin: urls.spa,
+      consoleOrigin: urls.console,
       accessTokenLifetime: options.accessTokenLifetime,
     });
     writeFileSync(tenantFile, `${JSON.stringify(tenant, null, 2)}\n`, { mode: 0o600 });
@@ -322,6 +337,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       API_URL: urls.api,
       ALLOWED_API_ORIGINS: urls.api,
     },
+    console: { PORT: String(ports.console), ISSUER_BASE_URL: issuer, CLIENT_ID: 'tenant-console' },
   };
 
   const started: Program[] = [];

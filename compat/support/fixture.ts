@@ -47,11 +47,20 @@ export async function startFixture(options: { https: boolean }): Promise<Fixture
   const pair = tls && { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) };
   const app = await startAppServer(pair);
   const stranger = await startAppServer(pair);
-  const auth = await startAuthServer({
-    dataDir: join(dir, 'auth'),
-    env: { TENANT_FILE: writeCompatTenant(dir, [app.origin]), LOG_LEVEL: 'warn' },
-    ...(tls ? { tls } : {}),
-  });
+  let auth: AuthServerProcess;
+  try {
+    auth = await startAuthServer({
+      dataDir: join(dir, 'auth'),
+      env: { TENANT_FILE: writeCompatTenant(dir, [app.origin]), LOG_LEVEL: 'warn' },
+      ...(tls ? { tls } : {}),
+    });
+  } catch (error) {
+    // The page servers would keep the test process alive after the failure is reported.
+    await app.close();
+    await stranger.close();
+    removeDir(dir);
+    throw error;
+  }
   // How an Auth0 app is configured: a domain (https implied) or, for plain http, a URL.
   const domain = tls ? `localhost:${auth.port}` : `http://localhost:${auth.port}`;
   app.settings = { domain, clientId: SDK_CLIENT_ID, audience: MESSAGES_API };

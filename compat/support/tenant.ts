@@ -22,7 +22,9 @@ export function writeCompatTenant(dir: string, appOrigins: string[]): string {
   });
   for (const role of tenant.roles) {
     role.permissions.push(
-      ...role.permissions.map((p: { scope: string }) => ({ audience: AUTH0_DIALECT_API, scope: p.scope })),
+      ...role.permissions
+        .filter((p: { audience: string }) => p.audience === MESSAGES_API)
+        .map((p: { scope: string }) => ({ audience: AUTH0_DIALECT_API, scope: p.scope })),
     );
   }
   tenant.applications.push({

@@ -18,7 +18,7 @@ export interface TestSystemOptions {
   /** Access-token lifetime (s) for the Messages API; the default tenant's otherwise. */
   accessTokenLifetime?: number;
   /** Extra environment for one program, e.g. `{ spa: { DPOP: 'false' } }`. */
-  env?: Partial<Record<'auth' | 'api' | 'spa', Record<string, string>>>;
+  env?: Partial<Record<'auth' | 'api' | 'spa' | 'console', Record<string, string>>>;
 }
 
 /** E2E_VERBOSE=1 shows the programs' log lines while the tests run. */
@@ -29,7 +29,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
   let system: RunningSystem;
   try {
     system = await startSystem({
-      ports: { auth: 0, api: 0, spa: 0 },
+      ports: { auth: 0, api: 0, spa: 0, console: 0 },
       dataDir,
       ...(options.accessTokenLifetime === undefined
         ? {}
@@ -60,7 +60,9 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
     tokenEndpoint: discovery.token_endpoint,
     dataDir,
     logTail: (lines = 15) =>
-      (['auth', 'api', 'spa'] as const).map((name) => system.logs(name).slice(-lines).join('\n')).join('\n'),
+      (['auth', 'api', 'spa', 'console'] as const)
+        .map((name) => system.logs(name).slice(-lines).join('\n'))
+        .join('\n'),
     stop: async () => {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);

@@ -16,8 +16,12 @@ let cluster: Cluster;
 const lines: string[] = [];
 
 before(async () => {
-  const [auth, api, spa] = await Promise.all([freePort(), freePort(), freePort()]);
-  cluster = await startCluster({ dataDir, ports: { auth, api, spa }, onLog: (l) => lines.push(l) });
+  const [auth, api, spa, consolePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  cluster = await startCluster({
+    dataDir,
+    ports: { auth, api, spa, console: consolePort },
+    onLog: (l) => lines.push(l),
+  });
 });
 after(async () => {
   await cluster?.stop();
@@ -80,6 +84,41 @@ describe('npm run start:cluster', () => {
     for (let waited = 0; !(answered('api1') && answered('api2')) && waited < 5000; waited += 100)
       await new Promise((r) => setTimeout(r, 100));
     assert.ok(answered('api1') && answered('api2'), 'both API instances answered some of the requests');
+  });
+
+  it("applies a Management API change made through one instance to the other's answers", async () => {
+    const audience = `${cluster.issuer}api/v2/`;
+    const { status, tokens } = await new OAuthTestClient(cluster.issuer).signIn({
+      email: 'admin@example.com',
+      password: 'Admin-password-1',
+      clientId: 'tenant-console',
+      redirectUri: `${cluster.urls.console}/callback`,
+      audience,
+      scope: 'openid read:roles create:roles',
+    });
+    assert.equal(status, 200, JSON.stringify(tokens));
+    const call = (method: string, path: string, body?: unknown) =>
+      fetch(new URL(path, audience), {
+        method,
+        headers: {
+          authorization: `Bearer ${tokens.access_token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    const created = await call('POST', 'roles', { name: 'cluster-auditor', description: 'Made once' });
+    assert.equal(created.status, 200, await created.text()); // Auth0 answers a new role with 200
+    // Requests alternate between the instances; the other one learns of the change by NOTIFY, within
+    // milliseconds. Four answers in a row must then all have the role.
+    let inARow = 0;
+    const deadline = Date.now() + 3000;
+    while (inARow < 4) {
+      assert.ok(Date.now() < deadline, 'both instances show the new role within 3 s');
+      const roles = (await (await call('GET', 'roles')).json()) as { name: string }[];
+      inARow = roles.some((r) => r.name === 'cluster-auditor') ? inARow + 1 : 0;
+    }
+    const again = await call('POST', 'roles', { name: 'cluster-auditor', description: 'Twice' });
+    assert.equal(again.status, 409, 'a second instance refuses the duplicate too');
   });
 
   it('keeps its PostgreSQL in DATA_DIR and never prints its password', () => {

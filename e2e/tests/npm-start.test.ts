@@ -1,4 +1,4 @@
-// `npm start` as a developer uses it: all three programs come up, the banner names their URLs
+// `npm start` as a developer uses it: all four programs come up, the banner names their URLs
 // and the demo sign-ins, SIGTERM stops them all (nothing keeps listening), and a program that
 // cannot start is named with its last log lines.
 import assert from 'node:assert/strict';
@@ -50,21 +50,30 @@ async function waitForOutput(run: Run, pattern: RegExp, timeoutMs: number): Prom
 }
 
 async function ports() {
-  return { auth: await freePort(), api: await freePort(), spa: await freePort() };
+  return { auth: await freePort(), api: await freePort(), spa: await freePort(), console: await freePort() };
 }
 
-test('npm start brings up all three, prints their URLs and the demo sign-ins, and SIGTERM stops them all', {
+const portEnv = (p: Awaited<ReturnType<typeof ports>>) => ({
+  AUTH_PORT: String(p.auth),
+  API_PORT: String(p.api),
+  SPA_PORT: String(p.spa),
+  CONSOLE_PORT: String(p.console),
+});
+
+test('npm start brings up all four, prints their URLs and the demo sign-ins, and SIGTERM stops them all', {
   timeout: 120_000,
 }, async () => {
   const p = await ports();
-  const run = npmStart({ AUTH_PORT: String(p.auth), API_PORT: String(p.api), SPA_PORT: String(p.spa) });
+  const run = npmStart(portEnv(p));
   try {
-    await waitForOutput(run, /Ctrl-C stops all three/, 90_000);
+    await waitForOutput(run, /Ctrl-C stops all four/, 90_000);
     const out = run.output();
     assert.match(out, /authorization server ready in \d+\.\d s/);
     assert.match(out, /Messages API ready in \d+\.\d s/);
     assert.match(out, /AngularJS app ready in \d+\.\d s/);
+    assert.match(out, /tenant console ready in \d+\.\d s/);
     for (const url of [
+      `http://localhost:${p.console}`,
       `http://localhost:${p.spa}`,
       `http://localhost:${p.api}`,
       `http://localhost:${p.auth}`,
@@ -74,11 +83,12 @@ test('npm start brings up all three, prints their URLs and the demo sign-ins, an
     assert.match(out, /alice@example\.com\s+Alice-password-1\s+editor/);
     assert.match(out, /bob@example\.com\s+Bob-password-1\s+viewer/);
     assert.match(out, /carol@example\.com\s+Carol-password-1/);
-    assert.match(out, /^auth \| /m, 'log lines are prefixed with the program');
+    assert.match(out, /admin@example\.com\s+Admin-password-1\s+tenant-admin\s+the Management API/);
+    assert.match(out, /^auth +\| /m, 'log lines are prefixed with the program');
     // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for colour codes is the point
     assert.doesNotMatch(out, /\u001b\[/, 'no colour codes');
 
-    // The three answer, and the SPA was told where its issuer and API are.
+    // They answer, and the SPA and the console were told where their issuer and API are.
     assert.equal((await fetch(`http://localhost:${p.auth}/.well-known/openid-configuration`)).status, 200);
     assert.equal((await fetch(`http://localhost:${p.api}/api/public`)).status, 200);
     assert.ok(existsSync(path.join(run.dataDir, 'auth')), 'DATA_DIR holds the authorization server data');
@@ -88,32 +98,41 @@ test('npm start brings up all three, prints their URLs and the demo sign-ins, an
       unknown
     >;
     assert.ok(JSON.stringify(config).includes(`http://localhost:${p.auth}`), 'the SPA uses the moved issuer');
+    const consoleConfig = (await (await fetch(`http://localhost:${p.console}/config.json`)).json()) as {
+      issuer: string;
+    };
+    assert.equal(consoleConfig.issuer, `http://localhost:${p.auth}/`, 'so does the console');
     // The moved SPA port is registered with the authorization server: /authorize accepts its callback.
-    const authorize = new URL(`http://localhost:${p.auth}/authorize`);
-    for (const [k, v] of Object.entries({
-      client_id: 'angularjs-spa',
-      redirect_uri: `http://localhost:${p.spa}/callback`,
-      response_type: 'code',
-      scope: 'openid',
-      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-      code_challenge_method: 'S256',
-      state: 'some-state',
-      nonce: 'some-nonce',
-    })) {
-      authorize.searchParams.set(k, v);
+    for (const [clientId, origin] of [
+      ['angularjs-spa', `http://localhost:${p.spa}`],
+      ['tenant-console', `http://localhost:${p.console}`],
+    ]) {
+      const authorize = new URL(`http://localhost:${p.auth}/authorize`);
+      for (const [k, v] of Object.entries({
+        client_id: clientId!,
+        redirect_uri: `${origin}/callback`,
+        response_type: 'code',
+        scope: 'openid',
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
+        state: 'some-state',
+        nonce: 'some-nonce',
+      })) {
+        authorize.searchParams.set(k, v);
+      }
+      const answer = await fetch(authorize, { redirect: 'manual' });
+      assert.ok(
+        answer.status === 303 || answer.status === 302,
+        `the callback of ${clientId} on the moved port is accepted (got ${answer.status})`,
+      );
+      assert.doesNotMatch(answer.headers.get('location') ?? '', /error=/);
     }
-    const answer = await fetch(authorize, { redirect: 'manual' });
-    assert.ok(
-      answer.status === 303 || answer.status === 302,
-      `the callback on the moved port is accepted (got ${answer.status})`,
-    );
-    assert.doesNotMatch(answer.headers.get('location') ?? '', /error=/);
   } finally {
     run.child.kill('SIGTERM');
   }
   assert.equal(await run.exited, 0, run.output());
   assert.match(run.output(), /stopped\.\s*$/);
-  for (const port of [p.auth, p.api, p.spa]) {
+  for (const port of Object.values(p)) {
     assert.ok(await isPortFree(port), `nothing listens on ${port} any more`);
   }
 });
@@ -122,16 +141,11 @@ test('npm start names a program that cannot start, with its last log lines, and 
   timeout: 60_000,
 }, async () => {
   const p = await ports();
-  const run = npmStart({
-    AUTH_PORT: String(p.auth),
-    API_PORT: String(p.api),
-    SPA_PORT: String(p.spa),
-    TENANT_FILE: path.join(REPO_ROOT, 'e2e/no-such-tenant.json'),
-  });
+  const run = npmStart({ ...portEnv(p), TENANT_FILE: path.join(REPO_ROOT, 'e2e/no-such-tenant.json') });
   assert.equal(await run.exited, 1);
   assert.match(run.output(), /npm start: authorization server \(apps\/auth-server\/src\/main\.ts\) exited/);
-  assert.match(run.output(), /its last log lines:\nauth \| /);
-  for (const port of [p.auth, p.api, p.spa]) assert.ok(await isPortFree(port));
+  assert.match(run.output(), /its last log lines:\nauth +\| /);
+  for (const port of Object.values(p)) assert.ok(await isPortFree(port));
 });
 
 test('npm start refuses a port that is taken before starting anything', { timeout: 30_000 }, async () => {
@@ -144,7 +158,7 @@ test('npm start refuses a port that is taken before starting anything', { timeou
     const again = npmStart({ AUTH_PORT: String(await freePort()), API_PORT: String(taken) });
     assert.equal(await again.exited, 1);
     assert.match(again.output(), new RegExp(`port ${taken} for the Messages API is already in use`));
-    assert.match(again.output(), /AUTH_PORT, API_PORT and SPA_PORT/);
+    assert.match(again.output(), /AUTH_PORT, API_PORT, SPA_PORT and CONSOLE_PORT/);
     assert.doesNotMatch(again.output(), /starting /, 'nothing was started');
   } finally {
     blocker.close();

@@ -10,6 +10,9 @@ import pino, { type Logger } from 'pino';
 import { type Config, ConfigError } from './config/config.ts';
 import { createApp } from './http/app.ts';
 import { loadOrCreateKeys, readKeys } from './keys/key-store.ts';
+import { managementRouter, managementTokenCheck } from './management/router.ts';
+import { StorageTenantOperations } from './management/storage-tenant-operations.ts';
+import { managementAudience, withManagementApi } from './management/system-api.ts';
 import { startExpirySweeper } from './oidc/oidc-adapter.ts';
 import { createProvider } from './oidc/provider.ts';
 import { AUTHORIZE_POLICY } from './security/abuse-policy.ts';
@@ -28,6 +31,7 @@ const DEMO_PASSWORDS: Record<string, string> = {
   'alice@example.com': 'Alice-password-1',
   'bob@example.com': 'Bob-password-1',
   'carol@example.com': 'Carol-password-1',
+  'admin@example.com': 'Admin-password-1',
 };
 
 export type RunningServer = { url: string; addresses: readonly string[]; close(): Promise<void> };
@@ -38,7 +42,7 @@ export async function startServer(
   config: Config,
   logger: Logger = pino({ level: config.logLevel }),
 ): Promise<RunningServer> {
-  const tenantFile = loadTenantFile(config.tenantFile);
+  const tenantFile = withManagementApi(loadTenantFile(config.tenantFile), config.issuer);
   if (config.production) refusePlainPasswords(tenantFile);
   const storage = await openStorage(config.storage, logger);
   try {
@@ -68,10 +72,28 @@ async function serve(config: Config, logger: Logger, storage: Storage, tenantFil
   const hasher = new PasswordHasher();
   let keys = await loadOrCreateKeys(storage.keys);
 
-  const build = (k: KeySet) => ({
-    provider: createProvider({ config, storage, tenant, keys: k, logger, connection: tenantFile.connection }),
-    jwks: createLocalJWKSet({ keys: k.signingKeys.map((s) => publicJwk(s.jwk)) }),
-  });
+  const management = {
+    audience: managementAudience(config.issuer),
+    userClients: new Set(tenantFile.managementApi.userClients),
+  };
+  const build = (k: KeySet) => {
+    const publicKeys = k.signingKeys.map((s) => publicJwk(s.jwk));
+    return {
+      provider: createProvider({
+        config,
+        storage,
+        tenant,
+        keys: k,
+        logger,
+        connection: tenantFile.connection,
+        management,
+      }),
+      jwks: createLocalJWKSet({ keys: publicKeys }),
+      managementCheck: managementTokenCheck(config.issuer, management.audience, {
+        keys: publicKeys as { kty: string }[],
+      }),
+    };
+  };
   let current = build(keys);
 
   // A key rotation (the CLI, on any instance's storage) shows in version('keys'); the keystore is fixed per
@@ -115,6 +137,21 @@ async function serve(config: Config, logger: Logger, storage: Storage, tenantFil
     production: config.production,
     trustProxy: config.trustProxy,
     logger,
+    management: managementRouter({
+      ...management,
+      ops: new StorageTenantOperations(storage.tenant, tenant, (password) => hasher.hash(password)),
+      connection: tenantFile.connection,
+      logger,
+      tokenCheck: () => current.managementCheck,
+      // The console's own origins (its web origins), read per request so a change applies at once.
+      corsOrigins: () =>
+        new Set(
+          [...management.userClients].flatMap((id) => {
+            const app = tenant.current().application(id);
+            return app?.type === 'spa' ? app.webOrigins : [];
+          }),
+        ),
+    }),
   });
 
   const tls = config.tls ? readTls(config.tls) : undefined;

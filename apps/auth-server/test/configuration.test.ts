@@ -174,6 +174,37 @@ describe('configuration', () => {
       /refusing plain passwords in the tenant file with NODE_ENV=production: users\.0\.password/,
     );
   });
+
+  it('refuses the demo administrator in production, even from a DATA_DIR made in development', () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const admin = defaultTenant().users.find((u: { email: string }) => u.email === 'admin@example.com');
+    const seeding = join(dir, 'seed.json');
+    writeFileSync(seeding, JSON.stringify({ users: [{ ...admin, roles: [] }] }));
+    const empty = join(dir, 'empty.json');
+    writeFileSync(empty, '{}');
+    const env = { PATH: process.env.PATH, DATA_DIR: join(dir, 'data'), ISSUER: 'http://localhost:4999' };
+    const seeded = spawnSync(process.execPath, [join(AUTH_SERVER_DIR, 'src/cli/main.ts'), 'list', 'users'], {
+      cwd: AUTH_SERVER_DIR,
+      env: { ...env, TENANT_FILE: seeding },
+      encoding: 'utf8',
+    });
+    assert.match(seeded.stdout, /admin@example\.com/);
+    const run = spawnSync(process.execPath, [join(AUTH_SERVER_DIR, 'src/main.ts')], {
+      cwd: AUTH_SERVER_DIR,
+      env: {
+        ...env,
+        PORT: '0',
+        NODE_ENV: 'production',
+        M2M_CLIENT_SECRET: 'x'.repeat(40),
+        TENANT_FILE: empty,
+      },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /refusing the demo user admin@example\.com with its demo password/);
+  });
 });
 
 describe('the tenant file', () => {
@@ -183,6 +214,25 @@ describe('the tenant file', () => {
       t.apis.map((a) => [a.name, a.identifier, a.signingAlg, a.rbac, a.permissionsInToken]),
       [['Messages API', 'http://localhost:3001/api', 'RS256', true, true]],
     );
+  });
+
+  it('names the Management API by its alias, checks its scopes, and lets only listed applications be its console', () => {
+    const t = defaultTenant();
+    const admin = t.roles.find((r: { name: string }) => r.name === 'tenant-admin');
+    assert.ok(admin.permissions.every((p: { audience: string }) => p.audience === '##ISSUER##api/v2/'));
+    admin.permissions[0].scope = 'read:everything';
+    t.managementApi.userClients.push('messages-m2m');
+    let message = '';
+    try {
+      parseTenant(t);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    assert.match(
+      message,
+      /roles\.2\.permissions\.0\.scope: API ##ISSUER##api\/v2\/ has no scope read:everything/,
+    );
+    assert.match(message, /managementApi\.userClients\.1: no spa or regular_web application messages-m2m/);
   });
 
   it('names the path of a bad field', () => {

@@ -146,7 +146,7 @@ describe('the login page', () => {
     assert.doesNotMatch(csp, /unsafe-inline/);
     assert.match(
       csp,
-      /form-action 'self' http:\/\/localhost:3000(;|$)/,
+      /form-action 'self' http:\/\/localhost:3000 http:\/\/localhost:4001(;|$)/,
       'forms may lead only to registered URLs',
     );
     assert.equal(res.headers.get('cache-control'), 'no-store');

@@ -52,7 +52,9 @@ const alice: UserRecord = {
   name: 'Alice',
   passwordHash:
     '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g',
+  blocked: false,
   createdAt: 1_700_000_000_000,
+  updatedAt: 1_700_000_000_000,
 };
 const keySet = (cookieKeys: string[]): KeySet => ({
   signingKeys: [{ jwk: { kty: 'RSA', kid: 'k1', n: 'n', e: 'AQAB' }, state: 'current', createdAt: 1 }],
@@ -207,6 +209,119 @@ function conformance(name: string, backend: Backend): void {
         assert.deepEqual(await t.listUsers(), [
           { id: alice.id, email: alice.email, name: 'Alice', roles: ['editor', 'viewer'] },
           { id: 'auth0|bob', email: 'bob@example.com', name: 'Bob', roles: [] },
+        ]);
+      }));
+
+    it('removes what references a removed API, scope, application or role (the Management API)', () =>
+      use(async (storage) => {
+        const t = storage.tenant;
+        await t.putApi(api('urn:a', ['read', 'write', 'admin']));
+        await t.putApi(api('urn:b', ['read']));
+        await t.putApplication(m2m('worker', { value: 's' }));
+        await t.putApplication(m2m('other', { value: 's' }));
+        for (const scope of ['read', 'write', 'admin'])
+          await t.addClientGrant({ clientId: 'worker', api: 'urn:a', scope });
+        await t.addClientGrant({ clientId: 'worker', api: 'urn:b', scope: 'read' });
+        await t.addClientGrant({ clientId: 'other', api: 'urn:a', scope: 'read' });
+        await t.putRole({ name: 'editor', description: '' });
+        await t.putRole({ name: 'gone', description: '' });
+        for (const scope of ['read', 'write', 'admin'])
+          await t.addRolePermission('editor', { api: 'urn:a', scope });
+        await t.addRolePermission('editor', { api: 'urn:b', scope: 'read' });
+        await t.insertUser(alice);
+        await t.assignRole(alice.id, 'gone');
+        await t.assignRole(alice.id, 'editor');
+
+        await t.removeScopesExcept('urn:a', ['read', 'admin']);
+        await t.removeRolePermission('editor', { api: 'urn:a', scope: 'admin' });
+        await t.removeClientGrant('worker', 'urn:b');
+        await t.deleteApplication('other');
+        await t.deleteRole('gone');
+        let config = await t.loadConfig();
+        assert.deepEqual(
+          config.apis.find((a) => a.identifier === 'urn:a')?.scopes.map((s) => s.value),
+          ['admin', 'read'],
+        );
+        assert.deepEqual(config.clientGrants, [
+          { clientId: 'worker', api: 'urn:a', scope: 'admin' },
+          { clientId: 'worker', api: 'urn:a', scope: 'read' },
+        ]);
+        assert.deepEqual(
+          config.applications.map((a) => a.clientId),
+          ['worker'],
+        );
+        assert.deepEqual(config.roles, [
+          {
+            name: 'editor',
+            description: '',
+            permissions: [
+              { api: 'urn:a', scope: 'read' },
+              { api: 'urn:b', scope: 'read' },
+            ],
+          },
+        ]);
+        assert.deepEqual(await t.userRoles(alice.id), ['editor']);
+
+        await t.deleteApi('urn:a');
+        config = await t.loadConfig();
+        assert.deepEqual(
+          config.apis.map((a) => a.identifier),
+          ['urn:b'],
+        );
+        assert.deepEqual(config.clientGrants, []);
+        assert.deepEqual(config.roles[0]?.permissions, [{ api: 'urn:b', scope: 'read' }]);
+      }));
+
+    it('finds users by email or prefix a page at a time, changes, blocks and deletes them', () =>
+      use(async (storage) => {
+        const t = storage.tenant;
+        await t.putRole({ name: 'viewer', description: '' });
+        const emails = ['ann@example.com', 'anna@example.com', 'an_x@example.com', 'bob@example.com'];
+        for (const [i, email] of emails.entries()) {
+          await t.insertUser({ ...alice, id: `auth0|u${i}`, email, name: email.split('@')[0]! });
+          if (i < 3) await t.assignRole(`auth0|u${i}`, 'viewer');
+        }
+        const ids = (r: { users: UserRecord[]; total: number }) => [r.users.map((u) => u.email), r.total];
+        assert.deepEqual(ids(await t.findUsers({ offset: 0, limit: 2 })), [
+          ['an_x@example.com', 'ann@example.com'],
+          4,
+        ]);
+        assert.deepEqual(ids(await t.findUsers({ offset: 2, limit: 2 })), [
+          ['anna@example.com', 'bob@example.com'],
+          4,
+        ]);
+        assert.deepEqual(ids(await t.findUsers({ offset: 10, limit: 2 })), [[], 4]);
+        assert.deepEqual(ids(await t.findUsers({ offset: 0, limit: 10, emailPrefix: 'ANN' })), [
+          ['ann@example.com', 'anna@example.com'],
+          2,
+        ]);
+        // A LIKE wildcard in the prefix is a character to match, not "any one character".
+        assert.deepEqual(ids(await t.findUsers({ offset: 0, limit: 10, emailPrefix: 'an_' })), [
+          ['an_x@example.com'],
+          1,
+        ]);
+        assert.deepEqual(ids(await t.findUsers({ offset: 0, limit: 10, email: 'Bob@Example.com' })), [
+          ['bob@example.com'],
+          1,
+        ]);
+        assert.deepEqual(ids(await t.roleMembers('viewer', { offset: 1, limit: 1 })), [
+          ['ann@example.com'],
+          3,
+        ]);
+
+        await t.updateUser('auth0|u0', { email: 'ANNE@example.com', blocked: true });
+        const anne = await t.findUserById('auth0|u0');
+        assert.equal(anne?.email, 'anne@example.com');
+        assert.equal(anne?.blocked, true);
+        assert.equal(anne?.name, 'ann', 'what is not changed stays');
+        assert.ok(anne!.updatedAt > anne!.createdAt);
+        await assert.rejects(t.updateUser('auth0|u0', { email: 'BOB@example.com' }), StoreConflictError);
+        await t.unassignRole('auth0|u1', 'viewer');
+        await t.deleteUser('auth0|u2');
+        assert.equal(await t.findUserById('auth0|u2'), undefined);
+        assert.deepEqual(ids(await t.roleMembers('viewer', { offset: 0, limit: 10 })), [
+          ['anne@example.com'],
+          1,
         ]);
       }));
 

@@ -52,6 +52,15 @@ describe('Express middleware auth()', () => {
         res.json({ sub: req.auth?.payload['sub'] });
       },
     );
+    const ownShape = auth({
+      issuerBaseURL: issuer.issuer,
+      audience: issuer.audience,
+      realm: 'own',
+      errorBody: (error) => ({ statusCode: error.status, message: error.description }),
+    });
+    app.get('/own-shape', ownShape, requiredScopes('read:messages'), (_req, res) => {
+      res.json({ ok: true });
+    });
     app.get(
       '/from-env',
       auth({ env: { ISSUER_BASE_URL: issuer.issuer, AUDIENCE: 'other' } }),
@@ -187,6 +196,29 @@ describe('Express middleware auth()', () => {
     assert.deepEqual(await res.json(), { sub: 'u3' });
     const refused = await call('/no-original-url?access_token=x', bearer(await issuer.mint()));
     assert.equal(refused.status, 400, 'a query token is still seen through req.url');
+  });
+
+  it("renders refusals in another API's error shape with errorBody, the challenge unchanged", async () => {
+    const missing = await call('/own-shape');
+    assert.equal(missing.status, 401);
+    assert.equal(missing.headers.get('www-authenticate'), 'Bearer realm="own"');
+    assert.deepEqual(await missing.json(), {
+      statusCode: 401,
+      message: 'An Authorization header with a Bearer access token is required.',
+    });
+    const scoped = await call('/own-shape', bearer(await issuer.mint({ scope: 'openid' })));
+    assert.equal(scoped.status, 403);
+    assert.match(scoped.headers.get('www-authenticate')!, /^Bearer realm="own", error="insufficient_scope"/);
+    assert.deepEqual(await scoped.json(), {
+      statusCode: 403,
+      message: 'The access token lacks the required scope: read:messages.',
+    });
+    const plain = await call('/scoped', bearer(await issuer.mint({ scope: 'openid' })));
+    assert.equal(
+      ((await plain.json()) as { error: string }).error,
+      'insufficient_scope',
+      'other routes keep theirs',
+    );
   });
 
   it('reads its configuration from the environment when options lack it', async () => {

@@ -7,6 +7,11 @@ import { parseArgs } from 'node:util';
 import { APP_DIR, ConfigError, loadConfig } from '../config/config.ts';
 import { writeDevCertificate } from '../keys/dev-cert.ts';
 import { activateKey, KeyStoreError, loadOrCreateKeys, pruneKeys, stageKey } from '../keys/key-store.ts';
+import {
+  MANAGEMENT_AUDIENCE_ALIAS,
+  managementAudience,
+  withManagementApi,
+} from '../management/system-api.ts';
 import { hashPassword } from '../security/passwords.ts';
 import { openStorage } from '../store/open-storage.ts';
 import { KeyFileError } from '../store/sqlite/key-file.ts';
@@ -375,6 +380,8 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
+  // --api may name the Management API as the tenant file does.
+  if (values.api === MANAGEMENT_AUDIENCE_ALIAS) values.api = managementAudience(config.issuer);
   if (NEEDS_NO_STORE.has(name)) {
     await command.run({ dataDir: config.dataDir } as Context, values, positionals);
     return 0;
@@ -383,7 +390,7 @@ async function main(argv: string[]): Promise<number> {
   const storage = await openStorage(config.storage);
   try {
     // The tenant file seeds an empty store, as the server does, so the CLI can run first.
-    await seedTenant(storage.tenant, tenantFile);
+    await seedTenant(storage.tenant, withManagementApi(tenantFile, config.issuer));
     const tenant = await TenantSnapshot.open(storage);
     const admin = new TenantAdmin(storage.tenant, tenant);
     await command.run({ storage, tenant, admin, dataDir: config.dataDir }, values, positionals);

@@ -1,7 +1,7 @@
 // The HTTP surface: security headers, hosted pages and Auth0-shaped extras in Express, then oidc-provider.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import type { createLocalJWKSet } from 'jose';
 import type Provider from 'oidc-provider';
@@ -18,6 +18,8 @@ import { messagePage } from './views.ts';
 
 export type AppDeps = InteractionDeps & {
   issuer: string;
+  /** The Management API (management/router.ts), served at /api/v2. */
+  management: Router;
   interactionThrottle: InteractionThrottle;
   publicJwks: () => ReturnType<typeof createLocalJWKSet>;
   production: boolean;
@@ -94,6 +96,8 @@ export function createApp(deps: AppDeps): RequestListener {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+
+  app.use('/api/v2', deps.management);
 
   app.use(
     userinfoRoute({

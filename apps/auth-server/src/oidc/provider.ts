@@ -50,8 +50,10 @@ export function createProvider(opts: {
   logger: Logger;
   /** The tenant's one database connection: Auth0's `connection` parameter may name it and nothing else. */
   connection: string;
+  /** The Management API, and the applications (the console) through which users may get its tokens. */
+  management: { audience: string; userClients: ReadonlySet<string> };
 }): Provider {
-  const { config, storage, tenant, keys, logger, connection } = opts;
+  const { config, storage, tenant, keys, logger, connection, management } = opts;
   const userinfo = userinfoAudience(config.issuer);
   const fresh = () => guard(tenant.fresh());
   const userPermissions = async (userId: string, api: string) =>
@@ -132,7 +134,8 @@ export function createProvider(opts: {
     }),
     async findAccount(_ctx, id) {
       const user = await guard(storage.tenant.findUserById(id));
-      if (!user) return undefined;
+      // A blocked user is no account at all: no sign-in, no code exchange, no refresh.
+      if (!user || user.blocked) return undefined;
       return {
         accountId: user.id,
         async claims() {
@@ -287,6 +290,13 @@ export function createProvider(opts: {
           let subject: Subject = { kind: 'unknown' };
           const clientCredentials =
             ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials';
+          // Administrators' tokens come only through the console: an application's page cannot ask for them.
+          if (
+            api.identifier === management.audience &&
+            !clientCredentials &&
+            !management.userClients.has(client.clientId)
+          )
+            throw new errors.InvalidTarget(`users get tokens for ${api.identifier} only through the console`);
           if (clientCredentials) {
             subject = {
               kind: 'client',

@@ -36,8 +36,21 @@ export type TenantConfig = {
   roles: RoleRecord[];
 };
 
-export type UserRecord = { id: string; email: string; name: string; passwordHash: string; createdAt: number };
+export type UserRecord = {
+  id: string;
+  email: string;
+  name: string;
+  passwordHash: string;
+  /** A blocked user cannot sign in, and their refresh tokens and sessions stop working. */
+  blocked: boolean;
+  createdAt: number;
+  updatedAt: number;
+};
 export type UserSummary = { id: string; email: string; name: string; roles: string[] };
+export type UserChanges = { email?: string; name?: string; passwordHash?: string; blocked?: boolean };
+export type Page = { offset: number; limit: number };
+/** Users by email: exactly `email`, or starting with `emailPrefix` (both without regard to case), or all. */
+export type UserQuery = Page & { email?: string; emailPrefix?: string };
 
 export interface TenantStore {
   loadConfig(): Promise<TenantConfig>;
@@ -61,6 +74,16 @@ export interface TenantStore {
   createRole(role: { name: string; description: string }): Promise<void>;
   addRolePermission(role: string, permission: { api: string; scope: string }): Promise<void>;
 
+  // Removals (the Management API). What references the removed thing goes with it: an API's scopes, client
+  // grants and role permissions; an application's client grants; a role's permissions and assignments.
+  deleteApi(identifier: string): Promise<void>;
+  /** A scope not in `keep` is removed from the API and from every role and client grant. */
+  removeScopesExcept(api: string, keep: readonly string[]): Promise<void>;
+  deleteApplication(clientId: string): Promise<void>;
+  removeClientGrant(clientId: string, api: string): Promise<void>;
+  deleteRole(name: string): Promise<void>;
+  removeRolePermission(role: string, permission: { api: string; scope: string }): Promise<void>;
+
   /** Emails are compared without regard to case. */
   findUserByEmail(email: string): Promise<UserRecord | undefined>;
   findUserById(id: string): Promise<UserRecord | undefined>;
@@ -69,8 +92,19 @@ export interface TenantStore {
   updatePasswordHash(userId: string, passwordHash: string): Promise<void>;
   userRoles(userId: string): Promise<string[]>;
   assignRole(userId: string, role: string): Promise<void>;
+  unassignRole(userId: string, role: string): Promise<void>;
   listUsers(): Promise<UserSummary[]>;
+  /** A page of users ordered by email, and how many match in all. */
+  findUsers(query: UserQuery): Promise<{ users: UserRecord[]; total: number }>;
+  /** StoreConflictError when the new email is another user's. */
+  updateUser(id: string, changes: UserChanges): Promise<void>;
+  /** Their role assignments go with them. */
+  deleteUser(id: string): Promise<void>;
+  roleMembers(role: string, page: Page): Promise<{ users: UserRecord[]; total: number }>;
 }
+
+/** A LIKE pattern for what starts with `prefix`, its wildcards taken literally (backslash escapes them). */
+export const likePrefix = (prefix: string): string => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /** Indexes of an oidc-provider model row besides its id. */
 export type ModelIndex = { grantId?: string; userCode?: string; uid?: string };

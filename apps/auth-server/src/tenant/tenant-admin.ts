@@ -56,20 +56,29 @@ export async function seedTenant(store: TenantStore, tenant: Tenant): Promise<vo
   });
 }
 
-function newUser(email: string, name: string, passwordHash: string): UserRecord {
-  return { id: newUserId(), email: email.toLowerCase(), name, passwordHash, createdAt: Date.now() };
+function newUser(email: string, name: string, passwordHash: string, blocked = false): UserRecord {
+  const now = Date.now();
+  return {
+    id: newUserId(),
+    email: email.toLowerCase(),
+    name,
+    passwordHash,
+    blocked,
+    createdAt: now,
+    updatedAt: now,
+  };
 }
 
-/** A new user with a password (sign-up, the CLI): TenantAdminError when the email is taken. */
+/** A new user with a password (sign-up, the CLI, the Management API): TenantAdminError when the email is taken. */
 export async function registerUser(
   store: TenantStore,
-  input: { email: string; name: string; password: string },
+  input: { email: string; name: string; password: string; blocked?: boolean },
   // The server's password threads (security/password-hasher.ts); the CLI hashes on libuv's pool.
   hash: (password: string) => Promise<string> = hashPassword,
 ): Promise<UserRecord> {
   const taken = () => new TenantAdminError(`a user with email ${input.email} already exists`);
   if (await store.findUserByEmail(input.email)) throw taken();
-  const user = newUser(input.email, input.name, await hash(input.password));
+  const user = newUser(input.email, input.name, await hash(input.password), input.blocked);
   try {
     await store.insertUser(user);
   } catch (err) {

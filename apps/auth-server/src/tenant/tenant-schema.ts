@@ -1,6 +1,7 @@
 // The tenant file: APIs, applications, client grants, roles and users, as data (Auth0's dashboard in JSON).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { MANAGEMENT_AUDIENCE_ALIAS, MANAGEMENT_SCOPES } from '../management/system-api.ts';
 import { isPasswordHash } from '../security/passwords.ts';
 
 const scopeValue = z
@@ -126,6 +127,13 @@ export const tenantSchema = z
     /** The one database connection's name: Auth0's /authorize `connection` parameter may name it, nothing else. */
     connection: z.string().min(1).default(DATABASE_CONNECTION),
     signup: z.strictObject({ enabled: z.boolean() }).default({ enabled: false }),
+    /**
+     * The built-in Management API (`##ISSUER##api/v2/` in client grants and role permissions). Users get
+     * tokens for it only through the applications listed here (the console), with the scopes of their roles.
+     */
+    managementApi: z
+      .strictObject({ userClients: z.array(z.string()).default([]) })
+      .default({ userClients: [] }),
     apis: z.array(apiSchema).default([]),
     applications: z.array(applicationSchema).default([]),
     clientGrants: z
@@ -163,6 +171,7 @@ export const tenantSchema = z
   })
   .superRefine((t, ctx) => {
     const apis = new Map(t.apis.map((a) => [a.identifier, new Set(a.scopes.map((s) => s.value))]));
+    apis.set(MANAGEMENT_AUDIENCE_ALIAS, new Set(MANAGEMENT_SCOPES.map((s) => s.value)));
     const unique = (values: string[], path: (i: number) => (string | number)[], what: string) => {
       const seen = new Set<string>();
       values.forEach((v, i) => {
@@ -214,6 +223,15 @@ export const tenantSchema = z
     for (const [i, r] of t.roles.entries()) {
       for (const [j, p] of r.permissions.entries())
         checkScope(p.audience, p.scope, ['roles', i, 'permissions', j]);
+    }
+    const interactive = new Set(t.applications.filter((a) => a.type !== 'm2m').map((a) => a.clientId));
+    for (const [i, clientId] of t.managementApi.userClients.entries()) {
+      if (!interactive.has(clientId))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['managementApi', 'userClients', i],
+          message: `no spa or regular_web application ${clientId}`,
+        });
     }
     const roles = new Set(t.roles.map((r) => r.name));
     for (const [i, u] of t.users.entries()) {

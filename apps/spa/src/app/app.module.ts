@@ -1,12 +1,9 @@
 import angular from 'angular';
 import 'angular-route';
+import type { ApiAuthProvider, AuthProvider, AuthService } from '@calling-api/angularjs-auth';
+import { API_AUTH_MODULE, AUTH_MODULE } from '@calling-api/angularjs-auth';
 import { focusHeadingOnRouteChange } from './a11y/route-focus.ts';
-import { API_AUTH_MODULE } from './api-auth/api-auth.module.ts';
-import type { ApiAuthProvider } from './api-auth/api-auth.provider.ts';
 import { configureRoutes } from './app.routes.ts';
-import { AUTH_MODULE } from './auth/auth.module.ts';
-import type { AuthProvider } from './auth/auth.provider.ts';
-import type { AuthService } from './auth/auth.service.ts';
 import { callbackComponent } from './callback/callback.component.ts';
 import type { SpaConfig } from './config/spa-config.ts';
 import { homeComponent } from './home/home.component.ts';

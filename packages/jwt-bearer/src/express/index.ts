@@ -49,7 +49,14 @@ export type AuthOptions = Partial<VerifierOptions> &
       /** The origin clients call (e.g. https://api.example.com), for the proofs' htu; default: the request's. */
       publicOrigin?: string;
     };
+    /**
+     * The JSON body of a refusal, for an API with an error shape of its own (default `{ error,
+     * error_description }`); the status and `WWW-Authenticate` stay as RFC 6750 and RFC 9449 say.
+     */
+    errorBody?: ErrorBodyRenderer;
   };
+
+export type ErrorBodyRenderer = (error: BearerError) => unknown;
 
 export type AuthMiddleware = RequestHandler & { verifier: JwtVerifier };
 
@@ -59,6 +66,7 @@ export const LOCALS = {
   refusal: 'bearerRefusal',
   scheme: 'bearerScheme',
   constraint: 'bearerConstraint',
+  errorBody: 'bearerErrorBody',
 } as const;
 
 type PreparedAnswer = { key: string; headers: [string, string][]; body: string; length: number };
@@ -83,14 +91,18 @@ function prepare(error: BearerError, realm: string, schemes: readonly AuthScheme
   return answer;
 }
 
-/** Sends a BearerError as status + WWW-Authenticate (or Retry-After) + `{ error, error_description }`. */
+/** Sends a BearerError as status + WWW-Authenticate (or Retry-After) + `{ error, error_description }` or `errorBody`'s. */
 export function sendBearerError(
   res: Response,
   error: BearerError,
   realm = 'api',
   schemes: readonly AuthScheme[] = ['Bearer'],
+  errorBody?: ErrorBodyRenderer,
 ): void {
-  const { headers, body, length } = prepare(error, realm, schemes);
+  const answer = prepare(error, realm, schemes);
+  const { headers } = answer;
+  const body = errorBody ? JSON.stringify(errorBody(error)) : answer.body;
+  const length = errorBody ? Buffer.byteLength(body) : answer.length;
   res.locals[LOCALS.refusal] = error.code;
   res.statusCode = error.status;
   for (const [name, value] of headers) res.setHeader(name, value);
@@ -113,6 +125,7 @@ function renderOrPass(error: unknown, res: Response, next: NextFunction): void {
     error,
     (res.locals[LOCALS.realm] as string) ?? 'api',
     challengeSchemes(error.code, used, constraint),
+    res.locals[LOCALS.errorBody] as ErrorBodyRenderer | undefined,
   );
 }
 
@@ -142,7 +155,7 @@ function bearerRequest(req: Request): BearerRequest {
 }
 
 function verifierFrom(options: AuthOptions): JwtVerifier {
-  const { realm, verifier, env, allowQuery, allowFormBody, authRequired, dpop, ...rest } = options;
+  const { realm, verifier, env, allowQuery, allowFormBody, authRequired, dpop, errorBody, ...rest } = options;
   if (verifier !== undefined) return verifier;
   const complete =
     rest.audience !== undefined && (rest.issuerBaseURL ?? rest.jwksUri ?? rest.jwks ?? rest.publicKey);
@@ -182,6 +195,7 @@ export function auth(options: AuthOptions = {}): AuthMiddleware {
 
   const handler: RequestHandler = (req, res, next) => {
     if (realm !== 'api') res.locals[LOCALS.realm] = realm;
+    if (options.errorBody) res.locals[LOCALS.errorBody] = options.errorBody;
     if (constraint.mode !== 'off') res.locals[LOCALS.constraint] = constraint;
     let verified: VerifiedToken | undefined;
     try {

@@ -12,6 +12,7 @@ import { finish, type Step } from './step.ts';
 const loginForm = z.object({ email: z.string().trim().max(320), password: z.string().max(1024) });
 
 const WRONG = 'Wrong email or password.';
+const BLOCKED = 'This account is blocked. Ask your administrator to unblock it.';
 const REFUSED: Record<Refusal['reason'], string> = {
   locked: 'Too many failed attempts. Wait a few minutes and try again.',
   rate: 'Too many sign-in attempts for this account. Wait a few seconds and try again.',
@@ -51,6 +52,11 @@ export async function login(step: Step): Promise<void> {
   if (outcome !== 'succeeded' || !user) {
     deps.logger.info({ network }, 'login failed');
     throw new FormError(401, WRONG);
+  }
+  // Said only to someone who knows the password, as Auth0 does: the account exists, and it is blocked.
+  if (user.blocked) {
+    deps.logger.info({ userId: user.id }, 'login refused: user blocked');
+    throw new FormError(401, BLOCKED);
   }
   if (needsRehash(user.passwordHash)) await upgradeHash(step, user.id, password);
   deps.devices.issue(req, step.res, user.id);

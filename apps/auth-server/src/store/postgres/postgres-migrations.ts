@@ -106,6 +106,12 @@ CREATE TABLE throttle_leases (
 CREATE INDEX throttle_leases_expires ON throttle_leases (expires_at);
 `,
   },
+  {
+    name: 'users: blocked, updated_at (the Management API)',
+    sql: `
+ALTER TABLE users ADD COLUMN blocked boolean NOT NULL DEFAULT false, ADD COLUMN updated_at bigint;
+`,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;

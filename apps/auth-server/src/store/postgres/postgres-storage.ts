@@ -11,14 +11,18 @@ import {
   type ClientGrantRecord,
   type KeySet,
   type KeyStore,
+  likePrefix,
   type ModelIndex,
   type OidcStore,
+  type Page,
   type SigningKey,
   type Storage,
   type StoredModel,
   StoreUnavailableError,
   type TenantConfig,
   type TenantStore,
+  type UserChanges,
+  type UserQuery,
   type UserRecord,
   type UserSummary,
 } from '../storage.ts';
@@ -40,14 +44,24 @@ type ApiRow = {
   token_dialect: 'rfc9068' | 'auth0';
   dpop: 'required' | 'allowed' | 'off';
 };
-type UserRow = { id: string; email: string; name: string; password_hash: string; created_at: number };
+type UserRow = {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string;
+  blocked: boolean;
+  created_at: number;
+  updated_at: number | null;
+};
 
 const user = (r: UserRow): UserRecord => ({
   id: r.id,
   email: r.email,
   name: r.name,
   passwordHash: r.password_hash,
+  blocked: r.blocked,
   createdAt: r.created_at,
+  updatedAt: r.updated_at ?? r.created_at,
 });
 
 class PostgresTenantStore implements TenantStore {
@@ -232,6 +246,44 @@ class PostgresTenantStore implements TenantStore {
     );
   }
 
+  async deleteApi(identifier: string): Promise<void> {
+    await this.write('DELETE FROM apis WHERE identifier = $1', [identifier]);
+  }
+
+  removeScopesExcept(api: string, keep: readonly string[]): Promise<void> {
+    return this.transaction(async (tx) => {
+      for (const [table, column] of [
+        ['api_scopes', 'value'],
+        ['role_permissions', 'scope'],
+        ['client_grants', 'scope'],
+      ] as const)
+        await (tx as PostgresTenantStore).write(
+          `DELETE FROM ${table} WHERE api = $1 AND NOT (${column} = ANY($2::text[]))`,
+          [api, keep],
+        );
+    });
+  }
+
+  async deleteApplication(clientId: string): Promise<void> {
+    await this.write('DELETE FROM clients WHERE client_id = $1', [clientId]);
+  }
+
+  async removeClientGrant(clientId: string, api: string): Promise<void> {
+    await this.write('DELETE FROM client_grants WHERE client_id = $1 AND api = $2', [clientId, api]);
+  }
+
+  async deleteRole(name: string): Promise<void> {
+    await this.write('DELETE FROM roles WHERE name = $1', [name]);
+  }
+
+  async removeRolePermission(role: string, p: { api: string; scope: string }): Promise<void> {
+    await this.write('DELETE FROM role_permissions WHERE role = $1 AND api = $2 AND scope = $3', [
+      role,
+      p.api,
+      p.scope,
+    ]);
+  }
+
   async findUserByEmail(email: string): Promise<UserRecord | undefined> {
     const [row] = await this.sql.rows<UserRow>(
       'SELECT * FROM users WHERE lower(email) = lower($1)',
@@ -248,8 +300,9 @@ class PostgresTenantStore implements TenantStore {
 
   async insertUser(u: UserRecord): Promise<void> {
     await this.sql.count(
-      'INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)',
-      [u.id, u.email, u.name, u.passwordHash, u.createdAt],
+      `INSERT INTO users (id, email, name, password_hash, blocked, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [u.id, u.email, u.name, u.passwordHash, u.blocked, u.createdAt, u.updatedAt],
     );
   }
 
@@ -273,11 +326,67 @@ class PostgresTenantStore implements TenantStore {
     ]);
   }
 
+  async unassignRole(userId: string, role: string): Promise<void> {
+    await this.sql.count('DELETE FROM user_roles WHERE user_id = $1 AND role = $2', [userId, role]);
+  }
+
+  async findUsers(query: UserQuery): Promise<{ users: UserRecord[]; total: number }> {
+    const [where, params]: [string, unknown[]] =
+      query.email !== undefined
+        ? ['WHERE lower(email) = lower($1)', [query.email]]
+        : query.emailPrefix !== undefined
+          ? ['WHERE lower(email) LIKE lower($1)', [likePrefix(query.emailPrefix)]]
+          : ['', []];
+    const n = params.length;
+    const [{ total } = { total: 0 }] = await this.sql.rows<{ total: number }>(
+      `SELECT count(*) AS total FROM users ${where}`,
+      params,
+    );
+    const rows = await this.sql.rows<UserRow>(
+      `SELECT * FROM users ${where} ORDER BY email COLLATE "C" LIMIT $${n + 1} OFFSET $${n + 2}`,
+      [...params, query.limit, query.offset],
+    );
+    return { users: rows.map(user), total: Number(total) };
+  }
+
+  async updateUser(id: string, changes: UserChanges): Promise<void> {
+    await this.sql.count(
+      `UPDATE users SET email = coalesce($1, email), name = coalesce($2, name),
+         password_hash = coalesce($3, password_hash), blocked = coalesce($4, blocked), updated_at = $5
+       WHERE id = $6`,
+      [
+        changes.email?.toLowerCase() ?? null,
+        changes.name ?? null,
+        changes.passwordHash ?? null,
+        changes.blocked ?? null,
+        Date.now(),
+        id,
+      ],
+    );
+  }
+
+  async deleteUser(id: string): Promise<void> {
+    await this.sql.count('DELETE FROM users WHERE id = $1', [id]);
+  }
+
+  async roleMembers(role: string, page: Page): Promise<{ users: UserRecord[]; total: number }> {
+    const [{ total } = { total: 0 }] = await this.sql.rows<{ total: number }>(
+      'SELECT count(*) AS total FROM user_roles WHERE role = $1',
+      [role],
+    );
+    const rows = await this.sql.rows<UserRow>(
+      `SELECT u.* FROM user_roles r JOIN users u ON u.id = r.user_id WHERE r.role = $1
+         ORDER BY u.email COLLATE "C" LIMIT $2 OFFSET $3`,
+      [role, page.limit, page.offset],
+    );
+    return { users: rows.map(user), total: Number(total) };
+  }
+
   async listUsers(): Promise<UserSummary[]> {
     return this.sql.rows<UserSummary>(
       `SELECT u.id, u.email, u.name,
          coalesce(array_agg(r.role ORDER BY r.role) FILTER (WHERE r.role IS NOT NULL), '{}') AS roles
-       FROM users u LEFT JOIN user_roles r ON r.user_id = u.id GROUP BY u.id ORDER BY u.email`,
+       FROM users u LEFT JOIN user_roles r ON r.user_id = u.id GROUP BY u.id ORDER BY u.email COLLATE "C"`,
     );
   }
 }

@@ -91,6 +91,14 @@ const MIGRATIONS: Migration[] = [
       db.exec(`${THROTTLE_TABLES} DROP TABLE IF EXISTS login_failures;`);
     },
   },
+  {
+    // The Management API blocks users and reports when they last changed.
+    name: 'users: blocked, updated_at',
+    up(db) {
+      db.exec('ALTER TABLE users ADD COLUMN blocked INTEGER NOT NULL DEFAULT 0');
+      db.exec('ALTER TABLE users ADD COLUMN updated_at INTEGER');
+    },
+  },
 ];
 
 // The throttles' state (security/throttle-store.ts); every row carries the time after which it limits nothing.

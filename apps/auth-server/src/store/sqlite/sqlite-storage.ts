@@ -12,14 +12,18 @@ import {
   type ClientGrantRecord,
   type KeySet,
   type KeyStore,
+  likePrefix,
   type ModelIndex,
   type OidcStore,
+  type Page,
   type Storage,
   StoreConflictError,
   type StoredModel,
   StoreUnavailableError,
   type TenantConfig,
   type TenantStore,
+  type UserChanges,
+  type UserQuery,
   type UserRecord,
   type UserSummary,
 } from '../storage.ts';
@@ -85,14 +89,24 @@ type ApiRow = {
   dpop: string;
 };
 type ClientRow = { settings: string; secret_env: string | null; secret: string | null };
-type UserRow = { id: string; email: string; name: string; password_hash: string; created_at: number };
+type UserRow = {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string;
+  blocked: number;
+  created_at: number;
+  updated_at: number | null;
+};
 
 const user = (r: UserRow): UserRecord => ({
   id: r.id,
   email: r.email,
   name: r.name,
   passwordHash: r.password_hash,
+  blocked: r.blocked === 1,
   createdAt: r.created_at,
+  updatedAt: r.updated_at ?? r.created_at,
 });
 
 class SqliteTenantStore implements TenantStore {
@@ -274,6 +288,42 @@ class SqliteTenantStore implements TenantStore {
     );
   }
 
+  async deleteApi(identifier: string): Promise<void> {
+    this.write('DELETE FROM apis WHERE identifier = ?', identifier);
+  }
+
+  async removeScopesExcept(api: string, keep: readonly string[]): Promise<void> {
+    const kept = JSON.stringify(keep);
+    await this.transaction(async () => {
+      for (const [table, column] of [
+        ['api_scopes', 'value'],
+        ['role_permissions', 'scope'],
+        ['client_grants', 'scope'],
+      ] as const)
+        this.write(
+          `DELETE FROM ${table} WHERE api = ? AND ${column} NOT IN (SELECT value FROM json_each(?))`,
+          api,
+          kept,
+        );
+    });
+  }
+
+  async deleteApplication(clientId: string): Promise<void> {
+    this.write('DELETE FROM clients WHERE client_id = ?', clientId);
+  }
+
+  async removeClientGrant(clientId: string, api: string): Promise<void> {
+    this.write('DELETE FROM client_grants WHERE client_id = ? AND api = ?', clientId, api);
+  }
+
+  async deleteRole(name: string): Promise<void> {
+    this.write('DELETE FROM roles WHERE name = ?', name);
+  }
+
+  async removeRolePermission(role: string, p: { api: string; scope: string }): Promise<void> {
+    this.write('DELETE FROM role_permissions WHERE role = ? AND api = ? AND scope = ?', role, p.api, p.scope);
+  }
+
   async findUserByEmail(email: string): Promise<UserRecord | undefined> {
     const row = this.sql.get<UserRow>('SELECT * FROM users WHERE email = ?', email);
     return row && user(row);
@@ -286,12 +336,14 @@ class SqliteTenantStore implements TenantStore {
 
   async insertUser(u: UserRecord): Promise<void> {
     this.sql.run(
-      'INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO users (id, email, name, password_hash, blocked, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       u.id,
       u.email,
       u.name,
       u.passwordHash,
+      Number(u.blocked),
       u.createdAt,
+      u.updatedAt,
     );
   }
 
@@ -307,6 +359,63 @@ class SqliteTenantStore implements TenantStore {
 
   async assignRole(userId: string, role: string): Promise<void> {
     this.sql.run('INSERT OR IGNORE INTO user_roles (user_id, role) VALUES (?, ?)', userId, role);
+  }
+
+  async unassignRole(userId: string, role: string): Promise<void> {
+    this.sql.run('DELETE FROM user_roles WHERE user_id = ? AND role = ?', userId, role);
+  }
+
+  async findUsers(query: UserQuery): Promise<{ users: UserRecord[]; total: number }> {
+    // The email column compares without regard to case (COLLATE NOCASE), and so does LIKE.
+    const [where, params]: [string, SQLInputValue[]] =
+      query.email !== undefined
+        ? ['WHERE email = ?', [query.email]]
+        : query.emailPrefix !== undefined
+          ? ["WHERE email LIKE ? ESCAPE '\\'", [likePrefix(query.emailPrefix)]]
+          : ['', []];
+    const { total } = this.sql.get<{ total: number }>(
+      `SELECT count(*) AS total FROM users ${where}`,
+      ...params,
+    )!;
+    const rows = this.sql.all<UserRow>(
+      `SELECT * FROM users ${where} ORDER BY email LIMIT ? OFFSET ?`,
+      ...params,
+      query.limit,
+      query.offset,
+    );
+    return { users: rows.map(user), total };
+  }
+
+  async updateUser(id: string, changes: UserChanges): Promise<void> {
+    this.sql.run(
+      `UPDATE users SET email = coalesce(?, email), name = coalesce(?, name),
+         password_hash = coalesce(?, password_hash), blocked = coalesce(?, blocked), updated_at = ? WHERE id = ?`,
+      changes.email?.toLowerCase() ?? null,
+      changes.name ?? null,
+      changes.passwordHash ?? null,
+      changes.blocked === undefined ? null : Number(changes.blocked),
+      Date.now(),
+      id,
+    );
+  }
+
+  async deleteUser(id: string): Promise<void> {
+    this.sql.run('DELETE FROM users WHERE id = ?', id);
+  }
+
+  async roleMembers(role: string, page: Page): Promise<{ users: UserRecord[]; total: number }> {
+    const { total } = this.sql.get<{ total: number }>(
+      'SELECT count(*) AS total FROM user_roles WHERE role = ?',
+      role,
+    )!;
+    const rows = this.sql.all<UserRow>(
+      `SELECT u.* FROM user_roles r JOIN users u ON u.id = r.user_id WHERE r.role = ?
+         ORDER BY u.email LIMIT ? OFFSET ?`,
+      role,
+      page.limit,
+      page.offset,
+    );
+    return { users: rows.map(user), total };
   }
 
   async listUsers(): Promise<UserSummary[]> {

@@ -1,6 +1,6 @@
+import type { AuthService } from '@calling-api/angularjs-auth';
+import { toSignInError } from '@calling-api/angularjs-auth';
 import type angular from 'angular';
-import type { AuthService } from '../auth/auth.service.ts';
-import { toSignInError } from '../auth/oidc-client.ts';
 import template from './callback.html';
 
 class CallbackController implements angular.IController {

@@ -2,7 +2,7 @@
 // parsed once where it enters (the server before it listens, the SPA before it bootstraps),
 // so the same build runs against the embedded server, a hosted Auth0 tenant or another OIDC
 // provider. No DOM and no Angular here: the server imports this file too.
-import { parseAllowList } from '../api-auth/allow-list.ts';
+import { parseAllowList } from '@calling-api/angularjs-auth/allow-list';
 
 export interface SpaConfig {
   /** Issuer identifier; discovery is at `<issuer>/.well-known/openid-configuration`. */

@@ -1,5 +1,5 @@
+import type { ApiRejection } from '@calling-api/angularjs-auth';
 import type angular from 'angular';
-import type { ApiRejection } from '../api-auth/api-auth.interceptor.ts';
 import type { SpaConfig } from '../config/spa-config.ts';
 
 export type CallKind = 'public' | 'private' | 'scoped' | 'post';

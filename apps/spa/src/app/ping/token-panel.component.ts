@@ -1,6 +1,6 @@
+import type { AuthService } from '@calling-api/angularjs-auth';
+import { type DecodedJwt, decodeJwt } from '@calling-api/angularjs-auth';
 import type angular from 'angular';
-import type { AuthService } from '../auth/auth.service.ts';
-import { type DecodedJwt, decodeJwt } from '../auth/jwt-decode.ts';
 import template from './token-panel.html';
 
 /** The tutorial's checkpoint, visible: the access token decoded, and the seconds it has left. */

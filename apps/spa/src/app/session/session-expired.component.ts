@@ -1,5 +1,5 @@
+import type { AuthService } from '@calling-api/angularjs-auth';
 import type angular from 'angular';
-import type { AuthService } from '../auth/auth.service.ts';
 import template from './session-expired.html';
 import type { SessionNoticeService } from './session-notice.service.ts';
 

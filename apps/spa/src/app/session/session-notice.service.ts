@@ -1,5 +1,5 @@
+import { UNAUTHENTICATED_EVENT, type UnauthenticatedEvent } from '@calling-api/angularjs-auth';
 import type angular from 'angular';
-import { UNAUTHENTICATED_EVENT, type UnauthenticatedEvent } from '../auth/auth.service.ts';
 
 /** Remembers the last `unauthenticated` event until the user signs in or dismisses it. */
 export class SessionNoticeService {

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type angular from 'angular';
-import { parseAllowList } from '../src/app/api-auth/allow-list.ts';
+import { parseAllowList } from '../src/api-auth/allow-list.ts';
 import {
   ApiAuthInterceptor,
   type ApiRejection,
   type ApiRequestConfig,
-} from '../src/app/api-auth/api-auth.interceptor.ts';
-import type { ApiAuthSettings } from '../src/app/api-auth/api-auth.provider.ts';
-import { UNAUTHENTICATED_EVENT } from '../src/app/auth/auth.service.ts';
+} from '../src/api-auth/api-auth.interceptor.ts';
+import type { ApiAuthSettings } from '../src/api-auth/api-auth.provider.ts';
+import { UNAUTHENTICATED_EVENT } from '../src/auth/auth.service.ts';
 import { type Broadcast, fakeQ, fakeRootScope, fakeWindow } from './fakes.ts';
 
 const API = 'http://localhost:3001';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { AuthService, UNAUTHENTICATED_EVENT } from '../src/app/auth/auth.service.ts';
-import { saveLoginState } from '../src/app/auth/login-state-store.ts';
-import { type OidcClient, SignInError, type Tokens } from '../src/app/auth/oidc-client.ts';
+import { AuthService, UNAUTHENTICATED_EVENT } from '../src/auth/auth.service.ts';
+import { saveLoginState } from '../src/auth/login-state-store.ts';
+import { type OidcClient, SignInError, type Tokens } from '../src/auth/oidc-client.ts';
 import { type Broadcast, fakeQ, fakeRootScope, fakeTimeout, fakeWindow, settle } from './fakes.ts';
 
 const options = {

@@ -3,10 +3,10 @@
 // another tab picked up on focus, and the callback's fixed message for a sign-in this tab did not start.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { AuthService } from '../src/app/auth/auth.service.ts';
-import { saveLoginState } from '../src/app/auth/login-state-store.ts';
-import { type OidcClient, SignInError, type Tokens } from '../src/app/auth/oidc-client.ts';
-import { SilentAuthTimeout } from '../src/app/auth/silent-authorize.ts';
+import { AuthService } from '../src/auth/auth.service.ts';
+import { saveLoginState } from '../src/auth/login-state-store.ts';
+import { type OidcClient, SignInError, type Tokens } from '../src/auth/oidc-client.ts';
+import { SilentAuthTimeout } from '../src/auth/silent-authorize.ts';
 import {
   type Broadcast,
   fakeBroadcastChannel,

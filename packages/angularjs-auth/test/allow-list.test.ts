@@ -5,7 +5,7 @@ import {
   isAllowedUrl,
   parseAllowedOrigin,
   parseAllowList,
-} from '../src/app/api-auth/allow-list.ts';
+} from '../src/api-auth/allow-list.ts';
 
 const app = 'http://localhost:3000/ping';
 

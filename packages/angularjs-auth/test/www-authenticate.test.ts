@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bearerChallenge, parseWwwAuthenticate } from '../src/app/api-auth/www-authenticate.ts';
+import { bearerChallenge, parseWwwAuthenticate } from '../src/api-auth/www-authenticate.ts';
 
 describe('WWW-Authenticate parsing', () => {
   it('reads the missing scope of an insufficient_scope answer (RFC 6750 §3)', () => {

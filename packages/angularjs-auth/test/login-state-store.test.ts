@@ -6,7 +6,7 @@ import {
   safeReturnPath,
   saveLoginState,
   takeLoginState,
-} from '../src/app/auth/login-state-store.ts';
+} from '../src/auth/login-state-store.ts';
 
 class MemoryStorage implements Storage {
   private readonly map = new Map<string, string>();

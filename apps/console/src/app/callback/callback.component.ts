@@ -1,0 +1,40 @@
+import { type AuthService, toSignInError } from '@calling-api/angularjs-auth';
+import type angular from 'angular';
+import template from './callback.html';
+
+class CallbackController implements angular.IController {
+  static $inject = ['auth', '$location'];
+
+  readonly auth: AuthService;
+  private readonly $location: angular.ILocationService;
+  error: string | undefined;
+  errorDescription: string | undefined;
+
+  constructor(auth: AuthService, $location: angular.ILocationService) {
+    this.auth = auth;
+    this.$location = $location;
+  }
+
+  $onInit(): void {
+    this.auth.handleRedirectCallback().then(
+      // Replace the history entry so the used code and state do not stay in it.
+      (returnTo) => this.$location.url(returnTo).replace(),
+      (error: unknown) => {
+        const failure = toSignInError(error);
+        this.error = failure.error;
+        this.errorDescription = failure.errorDescription;
+        this.$location.search({}).replace();
+      },
+    );
+  }
+
+  retry(): void {
+    this.auth.login('/');
+  }
+}
+
+export const callbackComponent: angular.IComponentOptions = {
+  template,
+  controller: CallbackController,
+  controllerAs: 'vm',
+};
