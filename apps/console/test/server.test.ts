@@ -45,7 +45,7 @@ describe('the console server', () => {
       assert.ok(
         html.includes(`src="/${built.script.file}"`) && html.includes(`href="/${built.stylesheet.file}"`),
       );
-      assert.match(html, /<console-navbar><header class="navbar">/, 'the navbar comes with the page');
+      assert.match(html, /<app-navbar><header class="navbar">/, 'the navbar comes with the page');
       assert.doesNotMatch(
         html,
         /<script>|<style|\sstyle=|\son[a-z]+=/i,

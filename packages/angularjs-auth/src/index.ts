@@ -18,3 +18,4 @@ export {
 } from './auth/auth.service.ts';
 export { type DecodedJwt, decodeJwt } from './auth/jwt-decode.ts';
 export { SignInError, toSignInError } from './auth/oidc-client.ts';
+export { callbackComponent } from './callback/callback.component.ts';

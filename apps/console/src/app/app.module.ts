@@ -4,16 +4,16 @@ import {
   AUTH_MODULE,
   type AuthProvider,
   type AuthService,
+  callbackComponent,
 } from '@calling-api/angularjs-auth';
 import angular from 'angular';
 import 'angular-route';
-import { focusHeadingOnRouteChange } from './a11y/route-focus.ts';
+import { focusHeadingOnRouteChange } from '@calling-api/angularjs-shell/route-focus';
 import { apiComponent } from './apis/api.component.ts';
 import { apisComponent } from './apis/apis.component.ts';
 import { configureRoutes } from './app.routes.ts';
 import { applicationComponent } from './applications/application.component.ts';
 import { applicationsComponent } from './applications/applications.component.ts';
-import { callbackComponent } from './callback/callback.component.ts';
 import { type ConsoleConfig, MANAGEMENT_SCOPES, managementApiOf } from './config.ts';
 import { ManagementApi } from './management/management-api.service.ts';
 import { navbarComponent } from './navbar/navbar.component.ts';
@@ -82,7 +82,7 @@ export function defineConsoleModule(config: ConsoleConfig, origin: string): void
     .service('session', Session)
     .service('oneTimeSecret', OneTimeSecret)
     .filter('encodeUri', () => encodeURIComponent)
-    .component('consoleNavbar', navbarComponent)
+    .component('appNavbar', navbarComponent)
     .component('consoleShell', shellComponent)
     .component('consoleTabs', tabsComponent)
     .component('apisPage', apisComponent)

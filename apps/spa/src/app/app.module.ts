@@ -1,10 +1,9 @@
 import angular from 'angular';
 import 'angular-route';
 import type { ApiAuthProvider, AuthProvider, AuthService } from '@calling-api/angularjs-auth';
-import { API_AUTH_MODULE, AUTH_MODULE } from '@calling-api/angularjs-auth';
-import { focusHeadingOnRouteChange } from './a11y/route-focus.ts';
+import { API_AUTH_MODULE, AUTH_MODULE, callbackComponent } from '@calling-api/angularjs-auth';
+import { focusHeadingOnRouteChange } from '@calling-api/angularjs-shell/route-focus';
 import { configureRoutes } from './app.routes.ts';
-import { callbackComponent } from './callback/callback.component.ts';
 import type { SpaConfig } from './config/spa-config.ts';
 import { homeComponent } from './home/home.component.ts';
 import { navbarComponent } from './navbar/navbar.component.ts';

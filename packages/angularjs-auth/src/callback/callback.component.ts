@@ -1,7 +1,12 @@
-import { type AuthService, toSignInError } from '@calling-api/angularjs-auth';
 import type angular from 'angular';
+import type { AuthService } from '../auth/auth.service.ts';
+import { toSignInError } from '../auth/oidc-client.ts';
 import template from './callback.html';
 
+/**
+ * The page at the redirect URI (register it as `callbackPage` on the route `/callback`): finishes the sign-in
+ * and goes back where it started, or says why it failed (a fixed message when this tab started no sign-in).
+ */
 class CallbackController implements angular.IController {
   static $inject = ['auth', '$location'];
 
@@ -17,8 +22,10 @@ class CallbackController implements angular.IController {
 
   $onInit(): void {
     this.auth.handleRedirectCallback().then(
-      // Replace the history entry so the used code and state do not stay in it.
-      (returnTo) => this.$location.url(returnTo).replace(),
+      (returnTo) => {
+        // Replace the history entry so the used code and state do not stay in it.
+        this.$location.url(returnTo).replace();
+      },
       (error: unknown) => {
         const failure = toSignInError(error);
         this.error = failure.error;
