@@ -50,7 +50,7 @@ suite.test('a visitor who never signed in makes no silent sign-in request', asyn
 });
 
 suite.test(
-  'a reload and a deep link in a new tab are still signed in, on the page that was opened',
+  'a reload and a deep link in a new tab are still signed in, on the page that was opened, with its data',
   async (session, system) => {
     const { page, context } = session;
     await openApp(page, system.urls.spa);
@@ -73,6 +73,12 @@ suite.test(
     assert.equal(await signedInEmail(tab), BOB.email);
     assert.equal(new URL(tab.url()).pathname + new URL(tab.url()).search, '/ping?from=link');
     assert.equal((await call(tab, 'scoped')).status, '200');
+
+    // A page that asks the server for more once someone is signed in asks after the restore too.
+    const profile = await context.newPage();
+    await openApp(profile, system.urls.spa, '/profile');
+    await see(profile, '[data-test=userinfo]');
+    assert.match(await profile.locator('[data-test=userinfo]').innerText(), /"email": "bob@example\.com"/);
   },
 );
 
