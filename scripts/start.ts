@@ -137,7 +137,7 @@ try {
   }
   if (error instanceof SystemStartError) {
     console.error(`\nnpm start: ${error.message}`);
-    if (/already in use/.test(error.message)) {
+    if (/already in use|given to both/.test(error.message)) {
       console.error(
         'Choose other ports with AUTH_PORT, API_PORT, SPA_PORT and CONSOLE_PORT, e.g. SPA_PORT=3100 npm start',
       );

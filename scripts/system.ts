@@ -285,6 +285,13 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const stopGraceMs = options.stopGraceMs ?? 5_000;
   const ports = { ...DEFAULT_PORTS, ...options.ports };
+  for (const [i, name] of START_ORDER.entries()) {
+    const twin = START_ORDER.slice(0, i).find((other) => ports[other] !== 0 && ports[other] === ports[name]);
+    if (twin)
+      throw new SystemStartError(
+        `port ${ports[name]} is given to both the ${PROGRAMS[twin].title} and the ${PROGRAMS[name].title}`,
+      );
+  }
   for (const name of START_ORDER) {
     if (ports[name] === 0) ports[name] = await freePort();
     else if (!(await isPortFree(ports[name]))) {

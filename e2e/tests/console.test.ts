@@ -99,6 +99,17 @@ suite.test(
     await page.locator('[data-test=create-user]').click();
     await page.getByLabel('Email', { exact: true }).fill(dana.email);
     await page.getByLabel('Name (optional)', { exact: true }).fill('Dana');
+    // A refusal of the server is shown in the form, beside what to fix, without Auth0's error class.
+    await page.getByLabel('Password', { exact: true }).fill('dana-is-my-password');
+    await page.locator('[data-test=create-user-submit]').click();
+    await see(
+      page,
+      `#create-user [data-test=create-user-error]:has-text("must not contain the email's name")`,
+    );
+    assert.doesNotMatch(
+      await page.locator('[data-test=create-user-error]').innerText(),
+      /PasswordStrengthError/,
+    );
     await page.getByLabel('Password', { exact: true }).fill(dana.password);
     await page.locator('[data-test=create-user-submit]').click();
     await see(page, `main h1:has-text("${dana.email}")`);

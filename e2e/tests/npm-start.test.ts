@@ -148,7 +148,9 @@ test('npm start names a program that cannot start, with its last log lines, and 
   for (const port of Object.values(p)) assert.ok(await isPortFree(port));
 });
 
-test('npm start refuses a port that is taken before starting anything', { timeout: 30_000 }, async () => {
+test('npm start refuses a port that is taken, or given twice, before starting anything', {
+  timeout: 30_000,
+}, async () => {
   const blocker = createServer();
   await new Promise<void>((resolve) => blocker.listen(0, resolve));
   const taken = (blocker.address() as { port: number }).port;
@@ -160,6 +162,14 @@ test('npm start refuses a port that is taken before starting anything', { timeou
     assert.match(again.output(), new RegExp(`port ${taken} for the Messages API is already in use`));
     assert.match(again.output(), /AUTH_PORT, API_PORT, SPA_PORT and CONSOLE_PORT/);
     assert.doesNotMatch(again.output(), /starting /, 'nothing was started');
+    const port = await freePort();
+    const twice = npmStart({ AUTH_PORT: String(port), CONSOLE_PORT: String(port) });
+    assert.equal(await twice.exited, 1);
+    assert.match(
+      twice.output(),
+      new RegExp(`port ${port} is given to both the authorization server and the tenant console`),
+    );
+    assert.doesNotMatch(twice.output(), /starting /, 'nothing was started');
   } finally {
     blocker.close();
   }

@@ -12,6 +12,7 @@ import {
   goToPing,
   openApp,
   postMessage,
+  pressNavbarLogin,
   readTokenPanel,
   see,
   signIn,
@@ -176,6 +177,20 @@ suite.test(
     await (await see(page, '[data-test=login]')).click();
     await see(page, 'input[name=password]');
     assert.equal(new URL(page.url()).origin, system.urls.auth, 'the hosted login page asks again');
+  },
+);
+
+suite.test(
+  'cancelling on the sign-in page comes back to the app saying so, signed out',
+  async (session, system) => {
+    const { page } = session;
+    await openApp(page, system.urls.spa);
+    await (await see(page, '[data-test=login]')).click();
+    await page.getByRole('button', { name: 'Cancel and return to the application' }).click();
+    await see(page, 'h1:has-text("Sign-in cancelled")');
+    assert.equal(await page.locator('[data-test=error]').innerText(), 'access_denied');
+    await see(page, '[data-test=login]');
+    assert.equal(await page.locator('[data-test=user-email]').count(), 0, 'nobody is signed in');
   },
 );
 

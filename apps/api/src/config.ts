@@ -26,9 +26,10 @@ const origin = z.url().refine((value) => new URL(value).origin === value, {
   message: 'each CORS origin must be scheme://host[:port] with no path or trailing slash',
 });
 
+const PORT_ERROR = { error: 'must be an integer from 0 to 65535' };
 const schema = z.object({
   NODE_ENV: optional,
-  PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  PORT: z.coerce.number(PORT_ERROR).int(PORT_ERROR).min(0, PORT_ERROR).max(65535, PORT_ERROR).default(3001),
   HOST: optional,
   ISSUER_BASE_URL: optional.pipe(z.url().optional()),
   AUDIENCE: optional,

@@ -45,7 +45,8 @@ async function startListening(
     );
     return listening;
   } catch (error) {
-    log.logger.fatal({ error: (error as Error).message }, 'cannot listen');
+    // A port taken or an address this machine does not have: the user's to fix, said in one line.
+    console.error(`api: cannot listen on port ${config.port}: ${(error as Error).message}`);
     await log.flush();
     process.exit(1);
   }

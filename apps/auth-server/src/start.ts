@@ -8,6 +8,7 @@ import { StoreUnavailableError } from './store/storage.ts';
 import { TenantError } from './tenant/tenant-schema.ts';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+const LISTEN_ERRORS = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL']);
 
 try {
   const config = loadConfig();
@@ -45,6 +46,9 @@ try {
     err instanceof StoreUnavailableError
   ) {
     console.error(`auth-server: ${err.message}`);
+  } else if (LISTEN_ERRORS.has((err as NodeJS.ErrnoException).code ?? '')) {
+    // A port taken or an address this machine does not have: the user's to fix, said in one line.
+    console.error(`auth-server: cannot listen: ${(err as Error).message}`);
   } else {
     logger.fatal({ err }, 'auth-server failed to start');
   }

@@ -215,6 +215,10 @@ const COMMANDS: Record<string, Command> = {
     },
     async run({ admin }, v) {
       const email = str(v, 'email');
+      if (!v['password-stdin'] && v.password === undefined)
+        throw new UsageError(
+          'give the password on stdin with --password-stdin (or, for a throw-away demo, --password)',
+        );
       const password = passwordSchema.safeParse(v['password-stdin'] ? readStdin() : str(v, 'password'));
       if (!password.success)
         throw new UsageError(`the password must have ${password.error.issues[0]!.message}`);

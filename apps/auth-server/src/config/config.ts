@@ -10,9 +10,10 @@ export const DEV_M2M_SECRET = 'dev-m2m-secret';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+const PORT_ERROR = { error: 'must be an integer from 0 to 65535' };
 const envSchema = z.object({
   NODE_ENV: z.string().optional(),
-  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  PORT: z.coerce.number(PORT_ERROR).int(PORT_ERROR).min(0, PORT_ERROR).max(65535, PORT_ERROR).default(4000),
   /** Listen address; loopback only (127.0.0.1 and ::1) when unset. */
   HOST: z.string().trim().optional(),
   // Auth0's form is https://tenant.example.com/ (with the slash); the slash is optional here and kept as given,

@@ -87,7 +87,7 @@ export function userRoutes(router: Router, ctx: ManagementContext): void {
   };
   const passwordHasNoEmail = (password: string | undefined, address: string) => {
     if (password?.toLowerCase().includes(address.split('@')[0]!.toLowerCase()))
-      throw invalidBody('PasswordStrengthError: the password must not contain the email.');
+      throw invalidBody("PasswordStrengthError: the password must not contain the email's name.");
   };
 
   router.get('/users', requiredScopes('read:users'), async (req, res) => {

@@ -15,6 +15,8 @@ class UsersController implements angular.IController {
   readonly perPage = PER_PAGE;
   search = '';
   error: string | undefined;
+  /** Why "Create" was refused, shown in the form beside what to fix. */
+  createError: string | undefined;
   creating = false;
   busy = false;
   form = { email: '', name: '', password: '' };
@@ -76,7 +78,7 @@ class UsersController implements angular.IController {
   create(form: angular.IFormController): void {
     if (form.$invalid || this.busy) return;
     this.busy = true;
-    this.error = undefined;
+    this.createError = undefined;
     this.management
       .post<User>('users', {
         connection: 'Username-Password-Authentication',
@@ -87,7 +89,8 @@ class UsersController implements angular.IController {
       .then(
         (user) => this.$location.url(`/users/${encodeURIComponent(user.user_id)}`),
         (error: unknown) => {
-          this.error = messageOf(error);
+          // Auth0's messages name their error class ("PasswordStrengthError: …"): people need only the reason.
+          this.createError = messageOf(error).replace(/^[A-Za-z]+Error: /, '');
         },
       )
       .finally(() => {
