@@ -28,6 +28,7 @@ export type BearerErrorCode =
   | 'ERR_DPOP_NOT_BOUND'
   | 'ERR_DPOP_REQUIRED'
   | 'ERR_DPOP_REPLAY_FULL'
+  | 'ERR_DPOP_KEY_BUSY'
   | 'ERR_JWKS_UNAVAILABLE';
 
 export type ErrorBody = { error: string; error_description: string };

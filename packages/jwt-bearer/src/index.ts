@@ -15,7 +15,7 @@ export { type BearerEnv, optionsFromEnv } from './config-from-env.ts';
 export { type DecodedToken, decodeToken, type JsonObject } from './decode-token.ts';
 export { discoverIssuer, discoveryPlan, discoveryUrl, type IssuerMetadata } from './discovery.ts';
 export { DPOP_ALGORITHMS } from './dpop/algorithms.ts';
-export { InvalidDpopProofError } from './dpop/errors.ts';
+export { DpopKeyBusyError, DpopReplayFullError, InvalidDpopProofError } from './dpop/errors.ts';
 export {
   accessTokenHash,
   type DpopCheckOptions,

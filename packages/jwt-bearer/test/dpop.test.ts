@@ -158,11 +158,11 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
     assert.equal(replay.size, 1, 'the expired entry is gone');
   });
 
-  it('never evicts a live proof to make room: when full, new proofs are turned away (503), not accepted', async () => {
+  it('never evicts a live proof to make room: when full, new proofs are turned away (503; 429 for one busy key), not accepted', async () => {
     const replay = new ReplayCache({ maxEntries: 3, maxPerKey: 2 });
     assert.equal(replay.record('k1', 'a', NOW + 60_000, NOW), 'recorded');
     assert.equal(replay.record('k1', 'b', NOW + 60_000, NOW), 'recorded');
-    assert.equal(replay.record('k1', 'c', NOW + 60_000, NOW), 'full', "one key's share is full");
+    assert.equal(replay.record('k1', 'c', NOW + 60_000, NOW), 'key-full', "one key's share is full");
     assert.equal(replay.record('k2', 'a', NOW + 60_000, NOW), 'recorded');
     assert.equal(replay.record('k3', 'a', NOW + 60_000, NOW), 'full', 'the whole memory is full');
     assert.equal(replay.record('k1', 'a', NOW + 60_000, NOW), 'seen', 'old proofs are still remembered');
@@ -178,6 +178,13 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
     await assert.rejects(
       (async () =>
         verifyDpopProof({ ...request, proof: await proof() }, { replay: small, now: () => NOW }))(),
+      (error: { status?: number; headers(): Record<string, string> }) =>
+        error.status === 429 && error.headers()['Retry-After'] === '5',
+    );
+    const tiny = new ReplayCache({ maxEntries: 1, maxPerKey: 1 });
+    verifyDpopProof({ ...request, proof: await proof() }, { replay: tiny, now: () => NOW });
+    await assert.rejects(
+      (async () => verifyDpopProof({ ...request, proof: await proof() }, { replay: tiny, now: () => NOW }))(),
       (error: { status?: number; headers(): Record<string, string> }) =>
         error.status === 503 && error.headers()['Retry-After'] === '5',
     );

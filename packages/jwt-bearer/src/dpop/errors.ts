@@ -14,15 +14,34 @@ export class InvalidDpopProofError extends BearerError {
 }
 
 /**
- * Proofs used recently cannot be recorded (the replay memory is full, or this key made more proofs in the
- * last minute than any browser does): the proof can be neither trusted nor refused as a replay, so the
- * request is turned away for now (503 with Retry-After), never let through unchecked.
+ * Proofs used recently cannot be recorded (the replay memory is full): the proof can be neither trusted nor
+ * refused as a replay, so the request is turned away for now (503 with Retry-After), never let through
+ * unchecked.
  */
 export class DpopReplayFullError extends BearerError {
   readonly status = 503;
   readonly error = 'temporarily_unavailable';
   constructor() {
     super('ERR_DPOP_REPLAY_FULL', 'Too many DPoP proofs to remember right now; retry shortly.');
+  }
+  override challenges(): string[] {
+    return [];
+  }
+  override headers(): Record<string, string> {
+    return { 'Retry-After': '5' };
+  }
+}
+
+/**
+ * This key made more proofs in the proof window than the replay memory keeps for one key (2,000 by default:
+ * far more than a browser makes): the client is asked to slow down (429 with Retry-After), the others are
+ * not affected.
+ */
+export class DpopKeyBusyError extends BearerError {
+  readonly status = 429;
+  readonly error = 'too_many_requests';
+  constructor() {
+    super('ERR_DPOP_KEY_BUSY', 'Too many DPoP proofs by this key in the last minute; retry shortly.');
   }
   override challenges(): string[] {
     return [];

@@ -4,7 +4,7 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { KeyTable } from '../key-table.ts';
 import { DPOP_ALGORITHMS } from './algorithms.ts';
-import { DpopReplayFullError, InvalidDpopProofError } from './errors.ts';
+import { DpopKeyBusyError, DpopReplayFullError, InvalidDpopProofError } from './errors.ts';
 import type { ReplayCache } from './replay-cache.ts';
 
 export type DpopCheckOptions = {
@@ -31,6 +31,7 @@ export type DpopRequest = {
 
 const MAX_PROOF_LENGTH = 8192;
 const REPLAY_FULL = new DpopReplayFullError();
+const KEY_BUSY = new DpopKeyBusyError();
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** RFC 7638 §3.2: the members a thumbprint covers, per key type, in lexicographic order. */
@@ -155,6 +156,7 @@ export function verifyDpopProof(request: DpopRequest, options: DpopCheckOptions)
   const verdict = options.replay.record(thumbprint, payload.jti as string, expiresAtMs, nowMs);
   if (verdict === 'seen') throw new InvalidDpopProofError('The DPoP proof was used before (jti).');
   if (verdict === 'full') throw REPLAY_FULL;
+  if (verdict === 'key-full') throw KEY_BUSY;
   return thumbprint;
 }
 

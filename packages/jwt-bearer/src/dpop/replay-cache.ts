@@ -1,10 +1,11 @@
 // RFC 9449 §11.1: a proof's `jti` may be used once within the window its `iat` is accepted for. Bounded in
 // time (an entry lives as long as its window, no longer) and in memory, and closed when full: a live entry
 // is never evicted to make room (that would let an attacker flush a victim's proof out with proofs of
-// their own and replay it), so past `maxEntries` live entries, or `maxPerKey` for one key, new proofs are
-// refused until old ones expire.
+// their own and replay it), so past `maxEntries` live entries (`full`), or `maxPerKey` for one key
+// (`key-full`: that client is going faster than any browser does), new proofs are refused until old ones
+// expire.
 
-export type ReplayVerdict = 'recorded' | 'seen' | 'full';
+export type ReplayVerdict = 'recorded' | 'seen' | 'full' | 'key-full';
 
 export class ReplayCache {
   private readonly entries = new Map<string, { key: string; expiresAt: number }>();
@@ -31,7 +32,7 @@ export class ReplayCache {
     const ofKey = this.perKey.get(key) ?? 0;
     if (this.entries.size >= this.maxEntries || ofKey >= this.maxPerKey) {
       this.refusals++;
-      return 'full';
+      return this.entries.size >= this.maxEntries ? 'full' : 'key-full';
     }
     this.entries.set(entry, { key, expiresAt: expiresAtMs });
     this.perKey.set(key, ofKey + 1);
