@@ -32,7 +32,7 @@ async function startListening(
   app: ReturnType<typeof createApp>,
 ): Promise<Listening> {
   try {
-    const handler = config.logRequests ? withRequestLog(app, log.logger) : app;
+    const handler = config.logRequests ? withRequestLog(app, log) : app;
     const listening = await listen(() => {
       const server = createServer(handler);
       server.headersTimeout = 15_000;
