@@ -1,5 +1,6 @@
 import type angular from 'angular';
-import { type ManagementApi, messageOf, segment } from '../management/management-api.service.ts';
+import { type ManagementApi, segment } from '../management/management-api.service.ts';
+import { ManagementPage } from '../shared/management-page.ts';
 import type { Tab } from '../shared/tabs.component.ts';
 import type { ResourceServer } from '../shared/types.ts';
 import template from './api.html';
@@ -7,15 +8,12 @@ import template from './api.html';
 type Dialect = ResourceServer['token_dialect'];
 
 /** One API: its settings (RBAC and "Add Permissions in the Access Token" among them) and its permissions. */
-class ApiController implements angular.IController {
-  static $inject = ['management', '$routeParams', '$location'];
+class ApiController extends ManagementPage {
+  static override $inject = ['management', '$routeParams', '$location'];
 
   tab!: 'settings' | 'permissions';
   api: ResourceServer | undefined;
   tabs: Tab[] = [];
-  error: string | undefined;
-  saved: string | undefined;
-  busy = false;
   confirmingDelete = false;
   settings = {
     name: '',
@@ -27,18 +25,15 @@ class ApiController implements angular.IController {
     dpop: 'allowed' as 'off' | 'allowed' | 'required',
   };
   permission = { value: '', description: '' };
-  private readonly management: ManagementApi;
   private readonly id: string;
-  private readonly $location: angular.ILocationService;
 
   constructor(
     management: ManagementApi,
     $routeParams: Record<string, string>,
     $location: angular.ILocationService,
   ) {
-    this.management = management;
+    super(management, $location);
     this.id = $routeParams['id']!;
-    this.$location = $location;
   }
 
   $onInit(): void {
@@ -52,12 +47,9 @@ class ApiController implements angular.IController {
         test: 'tab-permissions',
       },
     ];
-    this.management.get<ResourceServer>(`resource-servers/${segment(this.id)}`).then(
-      (api) => this.show(api),
-      (error: unknown) => {
-        this.error = messageOf(error);
-      },
-    );
+    this.management
+      .get<ResourceServer>(`resource-servers/${segment(this.id)}`)
+      .then((api) => this.show(api), this.failed);
   }
 
   private show(api: ResourceServer): void {
@@ -76,23 +68,11 @@ class ApiController implements angular.IController {
 
   /** Saves a change and shows what the server made of it; `done` is said to screen readers. */
   private save(body: Record<string, unknown>, done: string): angular.IPromise<void> {
-    this.busy = true;
-    this.error = undefined;
-    this.saved = undefined;
-    return this.management
-      .patch<ResourceServer>(`resource-servers/${segment(this.id)}`, body)
-      .then(
-        (api) => {
-          this.show(api);
-          this.saved = done;
-        },
-        (error: unknown) => {
-          this.error = messageOf(error);
-        },
-      )
-      .finally(() => {
-        this.busy = false;
-      });
+    return this.change(
+      this.management.patch<ResourceServer>(`resource-servers/${segment(this.id)}`, body),
+      (api) => this.show(api),
+      { done },
+    );
   }
 
   saveSettings(form: angular.IFormController): void {
@@ -137,14 +117,7 @@ class ApiController implements angular.IController {
   }
 
   remove(): void {
-    this.busy = true;
-    this.management.delete(`resource-servers/${segment(this.id)}`).then(
-      () => this.$location.path('/apis'),
-      (error: unknown) => {
-        this.error = messageOf(error);
-        this.busy = false;
-      },
-    );
+    this.removeAndGo(`resource-servers/${segment(this.id)}`, '/apis');
   }
 }
 

@@ -1,5 +1,6 @@
 import type angular from 'angular';
-import { type ManagementApi, messageOf, segment } from '../management/management-api.service.ts';
+import { type ManagementApi, segment } from '../management/management-api.service.ts';
+import { ManagementPage } from '../shared/management-page.ts';
 import type { OneTimeSecret } from '../shared/one-time-secret.service.ts';
 import { APP_TYPES, type Client } from '../shared/types.ts';
 import template from './application.html';
@@ -11,16 +12,13 @@ const lines = (text: string): string[] =>
     .filter((s) => s !== '');
 
 /** One application: its URLs, grant types and type; its secret rotated and shown once. */
-class ApplicationController implements angular.IController {
-  static $inject = ['management', 'oneTimeSecret', '$routeParams', '$location'];
+class ApplicationController extends ManagementPage {
+  static override $inject = ['management', 'oneTimeSecret', '$routeParams', '$location'];
 
   app: Client | undefined;
   readonly types = APP_TYPES;
   /** A secret just made (creation, rotation, a change of type): shown until the page is left. */
   secret: string | undefined;
-  error: string | undefined;
-  saved: string | undefined;
-  busy = false;
   confirming: 'rotate' | 'delete' | undefined;
   form = {
     name: '',
@@ -30,9 +28,7 @@ class ApplicationController implements angular.IController {
     webOrigins: '',
     refresh: true,
   };
-  private readonly management: ManagementApi;
   private readonly id: string;
-  private readonly $location: angular.ILocationService;
 
   constructor(
     management: ManagementApi,
@@ -40,19 +36,13 @@ class ApplicationController implements angular.IController {
     $routeParams: Record<string, string>,
     $location: angular.ILocationService,
   ) {
-    this.management = management;
+    super(management, $location);
     this.id = $routeParams['id']!;
-    this.$location = $location;
     this.secret = oneTimeSecret.take(this.id);
   }
 
   $onInit(): void {
-    this.management.get<Client>(`clients/${segment(this.id)}`).then(
-      (app) => this.show(app),
-      (error: unknown) => {
-        this.error = messageOf(error);
-      },
-    );
+    this.management.get<Client>(`clients/${segment(this.id)}`).then((app) => this.show(app), this.failed);
   }
 
   get interactive(): boolean {
@@ -95,33 +85,11 @@ class ApplicationController implements angular.IController {
   }
 
   remove(): void {
-    this.busy = true;
-    this.management.delete(`clients/${segment(this.id)}`).then(
-      () => this.$location.path('/applications'),
-      (error: unknown) => {
-        this.error = messageOf(error);
-        this.busy = false;
-      },
-    );
+    this.removeAndGo(`clients/${segment(this.id)}`, '/applications');
   }
 
   private run(call: angular.IPromise<Client>, done: string): void {
-    this.busy = true;
-    this.error = undefined;
-    this.saved = undefined;
-    call
-      .then(
-        (app) => {
-          this.show(app);
-          this.saved = done;
-        },
-        (error: unknown) => {
-          this.error = messageOf(error);
-        },
-      )
-      .finally(() => {
-        this.busy = false;
-      });
+    void this.change(call, (app) => this.show(app), { done });
   }
 }
 

@@ -1,12 +1,13 @@
 import type angular from 'angular';
-import { type ManagementApi, messageOf, segment } from '../management/management-api.service.ts';
+import { type ManagementApi, segment } from '../management/management-api.service.ts';
+import { ManagementPage } from '../shared/management-page.ts';
 import type { Tab } from '../shared/tabs.component.ts';
 import type { Permission, ResourceServer, Role, User } from '../shared/types.ts';
 import template from './role.html';
 
 /** One role: its description, its permissions (chosen from an API's), and its users. */
-class RoleController implements angular.IController {
-  static $inject = ['management', '$routeParams', '$location'];
+class RoleController extends ManagementPage {
+  static override $inject = ['management', '$routeParams', '$location'];
 
   tab!: 'settings' | 'permissions' | 'users';
   role: Role | undefined;
@@ -18,22 +19,16 @@ class RoleController implements angular.IController {
   chosen: Record<string, boolean> = {};
   memberEmail = '';
   description = '';
-  error: string | undefined;
-  saved: string | undefined;
-  busy = false;
   confirmingDelete = false;
-  private readonly management: ManagementApi;
   private readonly path: string;
-  private readonly $location: angular.ILocationService;
 
   constructor(
     management: ManagementApi,
     $routeParams: Record<string, string>,
     $location: angular.ILocationService,
   ) {
-    this.management = management;
+    super(management, $location);
     this.path = `roles/${segment($routeParams['id']!)}`;
-    this.$location = $location;
   }
 
   $onInit(): void {
@@ -48,22 +43,13 @@ class RoleController implements angular.IController {
       },
       { href: `${base}/users`, label: 'Users', current: this.tab === 'users', test: 'tab-users' },
     ];
-    this.management.get<Role>(this.path).then(
-      (role) => {
-        this.role = role;
-        this.description = role.description;
-        if (this.tab === 'permissions') this.loadPermissions();
-        if (this.tab === 'users') this.loadMembers();
-      },
-      (error: unknown) => {
-        this.error = messageOf(error);
-      },
-    );
+    this.management.get<Role>(this.path).then((role) => {
+      this.role = role;
+      this.description = role.description;
+      if (this.tab === 'permissions') this.loadPermissions();
+      if (this.tab === 'users') this.loadMembers();
+    }, this.failed);
   }
-
-  private failed = (error: unknown) => {
-    this.error = messageOf(error);
-  };
 
   private loadPermissions(): angular.IPromise<void> {
     return this.management.get<Permission[]>(`${this.path}/permissions`).then((permissions) => {
@@ -94,17 +80,7 @@ class RoleController implements angular.IController {
   }
 
   private run(call: angular.IPromise<unknown>, done: string, reload: () => angular.IPromise<void>): void {
-    this.busy = true;
-    this.error = undefined;
-    this.saved = undefined;
-    call
-      .then(() => reload())
-      .then(() => {
-        if (!this.error) this.saved = done;
-      }, this.failed)
-      .finally(() => {
-        this.busy = false;
-      });
+    void this.change(call, reload, { done });
   }
 
   saveDescription(): void {
@@ -175,14 +151,7 @@ class RoleController implements angular.IController {
   }
 
   remove(): void {
-    this.busy = true;
-    this.management.delete(this.path).then(
-      () => this.$location.path('/roles'),
-      (error: unknown) => {
-        this.error = messageOf(error);
-        this.busy = false;
-      },
-    );
+    this.removeAndGo(this.path, '/roles');
   }
 }
 

@@ -1,50 +1,36 @@
 import type angular from 'angular';
-import { type ManagementApi, messageOf } from '../management/management-api.service.ts';
+import type { ManagementApi } from '../management/management-api.service.ts';
+import { ManagementPage } from '../shared/management-page.ts';
 import type { Role } from '../shared/types.ts';
 import template from './roles.html';
 
-class RolesController implements angular.IController {
-  static $inject = ['management', '$location'];
+/** The tenant's roles, and "Create Role", which opens the new role's permissions. */
+class RolesController extends ManagementPage {
+  static override $inject = ['management', '$location'];
 
   roles: Role[] | undefined;
-  error: string | undefined;
   creating = false;
-  busy = false;
   form = { name: '', description: '' };
-  private readonly management: ManagementApi;
-  private readonly $location: angular.ILocationService;
 
   constructor(management: ManagementApi, $location: angular.ILocationService) {
-    this.management = management;
-    this.$location = $location;
+    super(management, $location);
   }
 
   $onInit(): void {
-    this.management.get<Role[]>('roles').then(
-      (roles) => {
-        this.roles = roles;
-      },
-      (error: unknown) => {
-        this.error = messageOf(error);
-      },
-    );
+    this.management.get<Role[]>('roles').then((roles) => {
+      this.roles = roles;
+    }, this.failed);
   }
 
   create(form: angular.IFormController): void {
     if (form.$invalid || this.busy) return;
-    this.busy = true;
-    this.error = undefined;
-    this.management
-      .post<Role>('roles', { name: this.form.name.trim(), description: this.form.description.trim() })
-      .then(
-        (role) => this.$location.path(`/roles/${role.id}/permissions`),
-        (error: unknown) => {
-          this.error = messageOf(error);
-        },
-      )
-      .finally(() => {
-        this.busy = false;
-      });
+    void this.change(
+      this.management.post<Role>('roles', {
+        name: this.form.name.trim(),
+        description: this.form.description.trim(),
+      }),
+      (role) => this.$location.path(`/roles/${role.id}/permissions`),
+    );
   }
 }
 

@@ -1,24 +1,20 @@
 import type angular from 'angular';
-import { type ManagementApi, messageOf, segment } from '../management/management-api.service.ts';
+import { type ManagementApi, segment } from '../management/management-api.service.ts';
+import { ManagementPage } from '../shared/management-page.ts';
 import type { Permission, Role, User } from '../shared/types.ts';
 import template from './user.html';
 
 /** One user: blocked or not, their roles (assign, remove) and the permissions those give. */
-class UserController implements angular.IController {
-  static $inject = ['management', '$routeParams', '$location', '$q'];
+class UserController extends ManagementPage {
+  static override $inject = ['management', '$routeParams', '$location', '$q'];
 
   user: User | undefined;
   roles: Role[] = [];
   allRoles: Role[] = [];
   permissions: Permission[] = [];
   chosenRole = '';
-  error: string | undefined;
-  saved: string | undefined;
-  busy = false;
   confirmingDelete = false;
-  private readonly management: ManagementApi;
   private readonly path: string;
-  private readonly $location: angular.ILocationService;
   private readonly $q: angular.IQService;
 
   constructor(
@@ -27,22 +23,16 @@ class UserController implements angular.IController {
     $location: angular.ILocationService,
     $q: angular.IQService,
   ) {
-    this.management = management;
+    super(management, $location);
     this.path = `users/${segment($routeParams['id']!)}`;
-    this.$location = $location;
     this.$q = $q;
   }
 
   $onInit(): void {
-    this.management.get<User>(this.path).then(
-      (user) => {
-        this.user = user;
-        this.loadRoles();
-      },
-      (error: unknown) => {
-        this.error = messageOf(error);
-      },
-    );
+    this.management.get<User>(this.path).then((user) => {
+      this.user = user;
+      this.loadRoles();
+    }, this.failed);
   }
 
   /** Roles not assigned yet, for the "Assign Roles" choice. */
@@ -57,36 +47,17 @@ class UserController implements angular.IController {
         this.management.get<Role[]>('roles'),
         this.management.get<Permission[]>(`${this.path}/permissions`),
       ])
-      .then(
-        ([mine, all, permissions]) => {
-          this.roles = mine;
-          this.allRoles = all;
-          this.permissions = permissions;
-          this.chosenRole = this.assignable()[0]?.id ?? '';
-        },
-        (error: unknown) => {
-          this.error = messageOf(error);
-        },
-      );
+      .then(([mine, all, permissions]) => {
+        this.roles = mine;
+        this.allRoles = all;
+        this.permissions = permissions;
+        this.chosenRole = this.assignable()[0]?.id ?? '';
+      }, this.failed);
   }
 
+  /** A change to the user, then their roles and permissions again. */
   private run(call: angular.IPromise<unknown>, done: string): void {
-    this.busy = true;
-    this.error = undefined;
-    this.saved = undefined;
-    call
-      .then(() => this.loadRoles())
-      .then(
-        () => {
-          if (!this.error) this.saved = done;
-        },
-        (error: unknown) => {
-          this.error = messageOf(error);
-        },
-      )
-      .finally(() => {
-        this.busy = false;
-      });
+    void this.change(call, () => this.loadRoles(), { done });
   }
 
   setBlocked(blocked: boolean): void {
@@ -113,14 +84,7 @@ class UserController implements angular.IController {
   }
 
   remove(): void {
-    this.busy = true;
-    this.management.delete(this.path).then(
-      () => this.$location.url('/users'),
-      (error: unknown) => {
-        this.error = messageOf(error);
-        this.busy = false;
-      },
-    );
+    this.removeAndGo(this.path, '/users');
   }
 }
 

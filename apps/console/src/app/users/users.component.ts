@@ -1,31 +1,27 @@
 import type angular from 'angular';
-import { type ManagementApi, messageOf } from '../management/management-api.service.ts';
+import type { ManagementApi } from '../management/management-api.service.ts';
+import { ManagementPage } from '../shared/management-page.ts';
 import type { User } from '../shared/types.ts';
 import template from './users.html';
 
 const PER_PAGE = 25;
 
 /** The users of the database connection: search by email, pages, and "Create User". */
-class UsersController implements angular.IController {
-  static $inject = ['management', '$location'];
+class UsersController extends ManagementPage {
+  static override $inject = ['management', '$location'];
 
   users: User[] | undefined;
   total = 0;
   page = 0;
   readonly perPage = PER_PAGE;
   search = '';
-  error: string | undefined;
   /** Why "Create" was refused, shown in the form beside what to fix. */
   createError: string | undefined;
   creating = false;
-  busy = false;
   form = { email: '', name: '', password: '' };
-  private readonly management: ManagementApi;
-  private readonly $location: angular.ILocationService;
 
   constructor(management: ManagementApi, $location: angular.ILocationService) {
-    this.management = management;
-    this.$location = $location;
+    super(management, $location);
   }
 
   $onInit(): void {
@@ -64,38 +60,30 @@ class UsersController implements angular.IController {
         page: this.page,
         ...(q ? { q, search_engine: 'v3' } : {}),
       })
-      .then(
-        (answer) => {
-          this.users = answer.users;
-          this.total = answer.total;
-        },
-        (error: unknown) => {
-          this.error = messageOf(error);
-        },
-      );
+      .then((answer) => {
+        this.users = answer.users;
+        this.total = answer.total;
+      }, this.failed);
   }
 
   create(form: angular.IFormController): void {
     if (form.$invalid || this.busy) return;
-    this.busy = true;
     this.createError = undefined;
-    this.management
-      .post<User>('users', {
+    void this.change(
+      this.management.post<User>('users', {
         connection: 'Username-Password-Authentication',
         email: this.form.email.trim(),
         password: this.form.password,
         ...(this.form.name.trim() ? { name: this.form.name.trim() } : {}),
-      })
-      .then(
-        (user) => this.$location.url(`/users/${encodeURIComponent(user.user_id)}`),
-        (error: unknown) => {
-          // Auth0's messages name their error class ("PasswordStrengthError: …"): people need only the reason.
-          this.createError = messageOf(error).replace(/^[A-Za-z]+Error: /, '');
+      }),
+      (user) => this.$location.url(`/users/${encodeURIComponent(user.user_id)}`),
+      {
+        // Auth0's messages name their error class ("PasswordStrengthError: …"): people need only the reason.
+        refused: (message) => {
+          this.createError = message.replace(/^[A-Za-z]+Error: /, '');
         },
-      )
-      .finally(() => {
-        this.busy = false;
-      });
+      },
+    );
   }
 }
 
