@@ -6,6 +6,7 @@ export { isAllowedUrl, isLoopbackHost, parseAllowList } from './api-auth/allow-l
 export type { ApiRejection, ApiRequestConfig } from './api-auth/api-auth.interceptor.ts';
 export { API_AUTH_MODULE } from './api-auth/api-auth.module.ts';
 export type { ApiAuthConfig, ApiAuthProvider } from './api-auth/api-auth.provider.ts';
+export { SESSION_CREDENTIALS } from './api-auth/session-credentials.ts';
 export { bearerChallenge, parseWwwAuthenticate } from './api-auth/www-authenticate.ts';
 export { AUTH_MODULE } from './auth/auth.module.ts';
 export type { AuthInitOptions, AuthProvider } from './auth/auth.provider.ts';

@@ -5,6 +5,7 @@ import {
   type AuthProvider,
   type AuthService,
   callbackComponent,
+  SESSION_CREDENTIALS,
 } from '@calling-api/angularjs-auth';
 import angular from 'angular';
 import 'angular-route';
@@ -56,19 +57,7 @@ export function defineConsoleModule(config: ConsoleConfig, origin: string): void
           dpop: config.dpop,
         });
         apiAuthProvider.config({
-          tokenGetter: [
-            'auth',
-            'options',
-            'url',
-            'nonce',
-            (auth: AuthService, options: angular.IRequestConfig, url: string, nonce: string | undefined) =>
-              auth.credentialsFor(options.method, url, nonce),
-          ],
-          tokenRenewer: [
-            'auth',
-            'rejectedToken',
-            (auth: AuthService, rejected: string) => auth.renewAfterRejection(rejected),
-          ],
+          ...SESSION_CREDENTIALS,
           // The token goes to the Management API's path and nowhere else, not even elsewhere on its host.
           allowedOrigins: [managementApi],
         });

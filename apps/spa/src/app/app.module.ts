@@ -1,7 +1,12 @@
 import angular from 'angular';
 import 'angular-route';
 import type { ApiAuthProvider, AuthProvider, AuthService } from '@calling-api/angularjs-auth';
-import { API_AUTH_MODULE, AUTH_MODULE, callbackComponent } from '@calling-api/angularjs-auth';
+import {
+  API_AUTH_MODULE,
+  AUTH_MODULE,
+  callbackComponent,
+  SESSION_CREDENTIALS,
+} from '@calling-api/angularjs-auth';
 import { focusHeadingOnRouteChange } from '@calling-api/angularjs-shell/route-focus';
 import { configureRoutes } from './app.routes.ts';
 import type { SpaConfig } from './config/spa-config.ts';
@@ -42,19 +47,7 @@ export function defineAppModule(config: SpaConfig, origin: string): void {
           dpop: config.dpop,
         });
         apiAuthProvider.config({
-          tokenGetter: [
-            'auth',
-            'options',
-            'url',
-            'nonce',
-            (auth: AuthService, options: angular.IRequestConfig, url: string, nonce: string | undefined) =>
-              auth.credentialsFor(options.method, url, nonce),
-          ],
-          tokenRenewer: [
-            'auth',
-            'rejectedToken',
-            (auth: AuthService, rejected: string) => auth.renewAfterRejection(rejected),
-          ],
+          ...SESSION_CREDENTIALS,
           allowedOrigins: config.allowedApiOrigins,
         });
         // Debug info off; the injector stays reachable via angular.element(document.body).injector().
