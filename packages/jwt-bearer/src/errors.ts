@@ -156,15 +156,18 @@ export class InsufficientScopeError extends BearerError {
 }
 
 /**
- * The issuer's keys have never been loaded (discovery or JWKS unreachable at start): the
- * token cannot be judged yet, which is the server's state, not the caller's fault: 503.
+ * A refusal for now, not a judgement of the token: no challenge (the credentials are not at fault) and
+ * `Retry-After`, so that the client tries again later instead of signing in again.
  */
-export class KeySetUnavailableError extends BearerError {
-  readonly status = 503;
-  readonly error = 'temporarily_unavailable';
+export abstract class RetryLaterError extends BearerError {
   readonly retryAfterSeconds: number;
-  constructor(description: string, retryAfterSeconds = 5, options?: { cause?: unknown }) {
-    super('ERR_JWKS_UNAVAILABLE', description, options);
+  constructor(
+    code: BearerErrorCode,
+    description: string,
+    retryAfterSeconds = 5,
+    options?: { cause?: unknown },
+  ) {
+    super(code, description, options);
     this.retryAfterSeconds = retryAfterSeconds;
   }
   override challenges(): string[] {
@@ -172,6 +175,18 @@ export class KeySetUnavailableError extends BearerError {
   }
   override headers(): Record<string, string> {
     return { 'Retry-After': String(this.retryAfterSeconds) };
+  }
+}
+
+/**
+ * The issuer's keys have never been loaded (discovery or JWKS unreachable at start): the
+ * token cannot be judged yet, which is the server's state, not the caller's fault: 503.
+ */
+export class KeySetUnavailableError extends RetryLaterError {
+  readonly status = 503;
+  readonly error = 'temporarily_unavailable';
+  constructor(description: string, retryAfterSeconds = 5, options?: { cause?: unknown }) {
+    super('ERR_JWKS_UNAVAILABLE', description, retryAfterSeconds, options);
   }
 }
 

@@ -44,6 +44,7 @@ export {
   isBearerError,
   KeySetUnavailableError,
   MissingCredentialsError,
+  RetryLaterError,
 } from './errors.ts';
 export {
   type BearerRequest,

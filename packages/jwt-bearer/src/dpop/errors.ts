@@ -1,6 +1,6 @@
 // RFC 9449 §7.1: a DPoP-bound request whose proof is missing or wrong is answered 401 with a DPoP challenge
 // (`DPoP error="invalid_dpop_proof", algs="..."`), whatever other scheme the API takes.
-import { type AuthScheme, BearerError } from '../errors.ts';
+import { type AuthScheme, BearerError, RetryLaterError } from '../errors.ts';
 
 export class InvalidDpopProofError extends BearerError {
   readonly status = 401;
@@ -18,17 +18,11 @@ export class InvalidDpopProofError extends BearerError {
  * refused as a replay, so the request is turned away for now (503 with Retry-After), never let through
  * unchecked.
  */
-export class DpopReplayFullError extends BearerError {
+export class DpopReplayFullError extends RetryLaterError {
   readonly status = 503;
   readonly error = 'temporarily_unavailable';
   constructor() {
     super('ERR_DPOP_REPLAY_FULL', 'Too many DPoP proofs to remember right now; retry shortly.');
-  }
-  override challenges(): string[] {
-    return [];
-  }
-  override headers(): Record<string, string> {
-    return { 'Retry-After': '5' };
   }
 }
 
@@ -37,16 +31,10 @@ export class DpopReplayFullError extends BearerError {
  * far more than a browser makes): the client is asked to slow down (429 with Retry-After), the others are
  * not affected.
  */
-export class DpopKeyBusyError extends BearerError {
+export class DpopKeyBusyError extends RetryLaterError {
   readonly status = 429;
   readonly error = 'too_many_requests';
   constructor() {
     super('ERR_DPOP_KEY_BUSY', 'Too many DPoP proofs by this key in the last minute; retry shortly.');
-  }
-  override challenges(): string[] {
-    return [];
-  }
-  override headers(): Record<string, string> {
-    return { 'Retry-After': '5' };
   }
 }

@@ -30,9 +30,11 @@ export class ReplayCache {
     const seen = this.entries.get(entry);
     if (seen !== undefined && seen.expiresAt > nowMs) return 'seen';
     const ofKey = this.perKey.get(key) ?? 0;
-    if (this.entries.size >= this.maxEntries || ofKey >= this.maxPerKey) {
+    const refused =
+      this.entries.size >= this.maxEntries ? 'full' : ofKey >= this.maxPerKey ? 'key-full' : undefined;
+    if (refused) {
       this.refusals++;
-      return this.entries.size >= this.maxEntries ? 'full' : 'key-full';
+      return refused;
     }
     this.entries.set(entry, { key, expiresAt: expiresAtMs });
     this.perKey.set(key, ofKey + 1);
